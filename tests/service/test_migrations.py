@@ -18,13 +18,14 @@ def _scratch_url(tmp_path) -> str:
     if not url.startswith(("postgresql", "postgres")):
         return f"sqlite:///{tmp_path / 'migrations.db'}"
     url = normalise_database_url(url)
-    base, _, _name = url.rpartition("/")
+    base, _, name = url.rpartition("/")
+    scratch = f"{name.split('?')[0]}_migrations"
     admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS werkmatch_migrations_test"))
-        connection.execute(text("CREATE DATABASE werkmatch_migrations_test"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
     admin.dispose()
-    return f"{base}/werkmatch_migrations_test"
+    return f"{base}/{scratch}"
 
 
 class TestMigrations:
