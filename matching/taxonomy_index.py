@@ -1,0 +1,378 @@
+"""Lexical indexes over concept labels (private to ``matching.taxonomy``).
+
+A :class:`LabelIndex` holds every surface form (preferred, alternative, hidden label, MELO surface form,
+crosswalk label) of a set of concepts and ranks concepts for a query with two classic rankers:
+
+* BM25 on analysed words (folded, masculinised German forms, compound parts, light stems), and
+* TF-IDF cosine on character n-grams of the whole label (robust to typos and unknown compounds),
+
+fused per form and max-pooled per concept. An optional per-concept text field (occupation
+descriptions) adds weak evidence for the words a label does not contain ("... gieterij").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from matching._text import (
+    STOPWORDS,
+    CompoundSplitter,
+    masculine,
+    normalise,
+    stem,
+    title_forms,
+    token_frequencies,
+)
+
+# Priority of label types when two concepts share a form: the concept whose preferred label it is wins.
+LABEL_TYPE_WEIGHT = {
+    "pref": 1.0,
+    "alt": 0.97,
+    "surface": 0.97,
+    "hidden": 0.9,
+    "esco": 1.0,
+    "vdab": 0.95,
+    "ba": 0.95,
+}
+
+
+def query_key(query: str) -> str:
+    """The normalised text a query is ranked with: gender pairs merged, then :func:`normalise`."""
+    return normalise(" ".join(title_forms(query)))
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """One surface form of a concept."""
+
+    concept: int
+    lang: str
+    kind: str
+    text: str  # normalised
+
+
+@dataclass(frozen=True, slots=True)
+class FusionWeights:
+    """How the rankers are combined (declarative, so the evaluation can report what ran).
+
+    Per form: ``char`` × character n-gram cosine + ``words`` × BM25 (divided by the query's own maximum),
+    times the label-type weight; per concept the best form, plus ``text`` × the description BM25. Forms
+    in another language than the query's count ``other_lang``. ``k1``/``b`` are BM25's usual parameters.
+    """
+
+    char: float = 1.0
+    words: float = 0.6
+    text: float = 0.15
+    other_lang: float = 0.92
+    k1: float = 1.2
+    b: float = 0.5
+
+
+# Character alphabet after normalise(): separator, space, a-z, 0-9, "+", "#".
+_ALPHABET = " abcdefghijklmnopqrstuvwxyz0123456789+#"
+_BASE = len(_ALPHABET) + 1
+_LUT = np.zeros(256, dtype=np.int64)
+for _i, _ch in enumerate(_ALPHABET, start=1):
+    _LUT[ord(_ch)] = _i
+_SPACE_CODE = 1
+
+
+class CharNgrams:
+    """TF-IDF on character 3- and 4-grams within words (like scikit-learn's ``char_wb``), vectorised.
+
+    Written with numpy instead of ``TfidfVectorizer`` because fitting must take well under a second on
+    ~100k labels at start-up. Rows are L2-normalised with sublinear term frequencies and smoothed idf.
+    """
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Learn the n-gram vocabulary and idf from ``texts``; return their (rows × n-grams) matrix."""
+        docs, codes = self._codes(texts)
+        self.vocabulary_ = np.unique(codes)
+        cols = np.searchsorted(self.vocabulary_, codes)
+        counts = sp.csr_matrix(
+            (np.ones(len(cols), dtype=np.float32), (docs, cols)), shape=(len(texts), len(self.vocabulary_))
+        )
+        counts.sum_duplicates()
+        df = np.bincount(counts.indices, minlength=len(self.vocabulary_)).astype(np.float32)
+        self.idf_ = (np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0).astype(np.float32)
+        return self._weigh(counts)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Vectors of ``texts`` over the learned vocabulary (unknown n-grams are ignored)."""
+        docs, codes = self._codes(texts)
+        cols = np.searchsorted(self.vocabulary_, codes)
+        cols = np.minimum(cols, len(self.vocabulary_) - 1)
+        known = self.vocabulary_[cols] == codes
+        counts = sp.csr_matrix(
+            (np.ones(int(known.sum()), dtype=np.float32), (docs[known], cols[known])),
+            shape=(len(texts), len(self.vocabulary_)),
+        )
+        counts.sum_duplicates()
+        return self._weigh(counts)
+
+    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        counts.data = (1.0 + np.log(counts.data)) * self.idf_[counts.indices]
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        counts.data /= np.repeat(norms, np.diff(counts.indptr)).astype(np.float32)
+        return counts
+
+    @staticmethod
+    def _codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        # Every word is padded by a space on each side; documents are separated by code 0.
+        padded = [" " + t.replace(" ", "  ") + " " for t in texts]
+        raw = "\0".join(padded).encode("ascii", "replace")
+        c = _LUT[np.frombuffer(raw, dtype=np.uint8)]
+        lengths = np.fromiter((len(p) + 1 for p in padded), dtype=np.int64, count=len(padded))
+        doc_of = np.repeat(np.arange(len(padded), dtype=np.int64), lengths)[: len(c)]
+        inner = (c != 0) & (c != _SPACE_CODE)
+        n = len(c)
+        docs: list[np.ndarray] = []
+        codes: list[np.ndarray] = []
+        if n >= 3:
+            a, b, d = c[:-2], c[1:-1], c[2:]
+            ok = (a != 0) & inner[1:-1] & (d != 0)
+            docs.append(doc_of[:-2][ok])
+            codes.append(((a * _BASE + b) * _BASE + d)[ok])
+        if n >= 4:
+            a, b, d, e = c[:-3], c[1:-2], c[2:-1], c[3:]
+            ok = (a != 0) & inner[1:-2] & inner[2:-1] & (e != 0)
+            docs.append(doc_of[:-3][ok])
+            codes.append(_BASE**3 + (((a * _BASE + b) * _BASE + d) * _BASE + e)[ok])
+        if not docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(docs), np.concatenate(codes)
+
+
+class Analyser:
+    """Word analysis shared by indexing and querying: masculine forms, compound parts, stems.
+
+    Every distinct word is analysed once; its tokens are interned as integer ids so that building the
+    BM25 matrices is a matter of numpy concatenations.
+    """
+
+    def __init__(self, frequencies: dict[str, int]) -> None:
+        self._freq = frequencies
+        self._splitter = CompoundSplitter(frequencies)
+        self._cache: dict[str, tuple[int, ...]] = {}
+        self.vocab: dict[str, int] = {}
+        self.terms: list[str] = []
+        self._frozen = False
+        self._light: dict[str, int] = {}
+
+    def freeze(self) -> None:
+        """Stop learning: afterwards unknown query words are analysed but neither cached nor interned."""
+        self._frozen = True
+
+    def _intern(self, token: str) -> int:
+        i = self.vocab.get(token)
+        if i is None:
+            i = self.vocab[token] = len(self.terms)
+            self.terms.append(token)
+        return i
+
+    def word_ids(self, word: str) -> tuple[int, ...]:
+        """Token ids for one normalised word: its stem, then the stems of its compound parts."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        w = masculine(word, self._freq)
+        out = [stem(w)]
+        parts = self._splitter.split(w, remember=not self._frozen) if len(w) >= 8 else (w,)
+        if len(parts) > 1:
+            out.extend(stem(masculine(p, self._freq)) for p in parts)
+        if self._frozen:
+            # A query word: no growth of caches or vocabulary (-1 marks a token the index never saw).
+            return tuple(self.vocab.get(t, -1) for t in dict.fromkeys(out))
+        result = tuple(self._intern(t) for t in dict.fromkeys(out))
+        self._cache[word] = result
+        return result
+
+    def ids(self, normalised_text: str) -> list[int]:
+        """Token ids of a normalised text, with repeats (for term frequencies)."""
+        out: list[int] = []
+        for w in normalised_text.split():
+            if w not in STOPWORDS:
+                out.extend(self.word_ids(w))
+        return out
+
+    def analyse(self, normalised_text: str) -> tuple[list[int], str]:
+        """Token ids (for BM25) and the expanded text (for character n-grams) in one pass."""
+        cache = self._cache
+        ids: list[int] = []
+        kept: list[str] = []
+        extra: list[str] = []
+        for w in normalised_text.split():
+            if w in STOPWORDS:
+                continue
+            kept.append(w)
+            toks = cache.get(w) or self.word_ids(w)
+            ids.extend(toks)
+            if len(toks) > 1:
+                extra.extend(self.terms[t] for t in toks[1:] if t >= 0)
+        return ids, (" ".join(kept + extra) if kept else normalised_text)
+
+    def light_ids(self, normalised_text: str) -> list[int]:
+        """Token ids of long free text: stems only (no compound splitting), for speed at start-up.
+
+        Queries are analysed fully, so a compound part of a query still meets the stem in a description.
+        """
+        light = self._light
+        out: list[int] = []
+        for w in normalised_text.split():
+            i = light.get(w)
+            if i is None:
+                if w in STOPWORDS:
+                    continue
+                i = light[w] = self._intern(stem(w))
+            out.append(i)
+        return out
+
+    def expand(self, normalised_text: str) -> str:
+        """The text with its compound parts appended, for the character n-gram ranker."""
+        kept: list[str] = []
+        extra: list[str] = []
+        for w in normalised_text.split():
+            if w in STOPWORDS:
+                continue
+            kept.append(w)
+            toks = self.word_ids(w)
+            if len(toks) > 1:
+                extra.extend(self.terms[t] for t in toks[1:] if t >= 0)
+        return " ".join(kept + extra) if kept else normalised_text
+
+
+class _BM25:
+    """BM25 weights as a sparse (documents × terms) matrix; scoring is a column slice and a sum."""
+
+    def __init__(self, docs: Sequence[list[int]], *, n_terms: int, k1: float, b: float) -> None:
+        lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        cols = np.fromiter((t for d in docs for t in d), dtype=np.int64, count=int(lengths.sum()))
+        tf = sp.csr_matrix((np.ones(len(cols), dtype=np.float64), (rows, cols)), shape=(len(docs), n_terms))
+        tf.sum_duplicates()
+        n_docs = max(len(docs), 1)
+        df = np.bincount(tf.indices, minlength=n_terms).astype(np.float64)
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+        avgdl = float(lengths.mean()) if len(docs) else 1.0
+        coo = tf.tocoo()
+        denom = coo.data + k1 * (1.0 - b + b * lengths[coo.row] / max(avgdl, 1e-9))
+        weights = idf[coo.col] * coo.data * (k1 + 1.0) / denom
+        self.matrix = sp.csc_matrix((weights.astype(np.float32), (coo.row, coo.col)), shape=tf.shape)
+
+    def score(self, token_ids: Sequence[int]) -> tuple[np.ndarray, float]:
+        """Scores per document and the query's own maximum attainable score (for normalisation)."""
+        cols = sorted({t for t in token_ids if 0 <= t < self.matrix.shape[1]})
+        if not cols:
+            return np.zeros(self.matrix.shape[0], dtype=np.float32), 0.0
+        sub = self.matrix[:, cols]
+        scores = np.asarray(sub.sum(axis=1)).ravel()
+        return scores, float(sub.max(axis=0).toarray().sum())
+
+
+class LabelIndex:
+    """Search structure over the surface forms of one family of concepts (occupations or skills)."""
+
+    def __init__(
+        self,
+        *,
+        forms: Sequence[Form],
+        n_concepts: int,
+        texts: dict[int, list[tuple[str, str]]] | None = None,
+        weights: FusionWeights | None = None,
+    ) -> None:
+        self.weights = weights or FusionWeights()
+        self.form_text = [f.text for f in forms]
+        self.n_concepts = n_concepts
+        self.form_concept = np.fromiter((f.concept for f in forms), dtype=np.int64, count=len(forms))
+        self.form_lang = np.asarray([f.lang for f in forms])
+        self.form_prior = np.asarray([LABEL_TYPE_WEIGHT.get(f.kind, 0.9) for f in forms], dtype=np.float32)
+        # Forms grouped by concept (CSR-style) for per-concept look-ups.
+        self._by_concept_order = np.argsort(self.form_concept, kind="stable")
+        sorted_concepts = self.form_concept[self._by_concept_order]
+        self._by_concept_ptr = np.searchsorted(sorted_concepts, np.arange(n_concepts + 1))
+        texts = texts or {}
+        corpus = self.form_text + [t for items in texts.values() for _, t in items]
+        self.analyser = Analyser(token_frequencies(corpus))
+
+        # Exact lookup: normalised label → concepts in priority order (preferred labels first).
+        exact: dict[str, list[tuple[float, int]]] = {}
+        for f in forms:
+            exact.setdefault(f.text, []).append((-LABEL_TYPE_WEIGHT.get(f.kind, 0.9), f.concept))
+        self.exact = {k: [c for _, c in sorted(set(v))] for k, v in exact.items()}
+
+        analysed = [self.analyser.analyse(t) for t in self.form_text]
+        form_docs = [ids for ids, _ in analysed]
+        self.char_vectoriser = CharNgrams()
+        self.char_matrix = sp.csc_matrix(self.char_vectoriser.fit_transform([e for _, e in analysed]))
+        del analysed
+        # Per-concept text (descriptions): one BM25 document per concept and language.
+        text_docs: list[list[int]] = []
+        concept_ids: list[int] = []
+        langs: list[str] = []
+        for cid in sorted(texts):
+            for lang, text in texts[cid]:
+                text_docs.append(self.analyser.light_ids(text))
+                concept_ids.append(cid)
+                langs.append(lang)
+        self.analyser.freeze()
+        n_terms = len(self.analyser.terms)
+        self.words = _BM25(form_docs, n_terms=n_terms, k1=self.weights.k1, b=self.weights.b)
+        self.text_bm25 = _BM25(text_docs, n_terms=n_terms, k1=self.weights.k1, b=0.75) if text_docs else None
+        self.text_concept = np.asarray(concept_ids, dtype=np.int64)
+        self.text_lang = np.asarray(langs)
+
+    def forms_of(self, concept: int) -> np.ndarray:
+        """Indices of the forms of one concept."""
+        lo, hi = self._by_concept_ptr[concept], self._by_concept_ptr[concept + 1]
+        return self._by_concept_order[lo:hi]
+
+    def char_scores(self, normalised_query: str) -> np.ndarray:
+        """Cosine similarity of character n-grams between the query and every form."""
+        q = self.char_vectoriser.transform([self.analyser.expand(normalised_query)])
+        if q.nnz == 0:
+            return np.zeros(len(self.form_text), dtype=np.float32)
+        sub = self.char_matrix[:, q.indices]
+        return np.asarray(sub @ q.data).ravel()
+
+    def scores(self, query: str, *, lang: str | None = None) -> np.ndarray:
+        """Fused score per concept (0 where nothing matched)."""
+        return self.scores_and_char(query, lang=lang)[0]
+
+    def scores_and_char(self, query: str, *, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Fused score per concept, and the character n-gram similarity per form (for picking forms)."""
+        w = self.weights
+        nq = query_key(query)
+        if not nq:
+            empty = np.zeros(self.n_concepts, dtype=np.float32)
+            return empty, np.zeros(len(self.form_text), dtype=np.float32)
+        tokens = self.analyser.ids(nq)
+        char = self.char_scores(nq)
+        bm, bm_max = self.words.score(tokens)
+        form_score = w.char * char + (w.words * bm / bm_max if bm_max > 0 else 0.0)
+        form_score = form_score * self.form_prior
+        if lang is not None:
+            form_score = np.where(self.form_lang == lang, form_score, form_score * w.other_lang)
+        concept = np.zeros(self.n_concepts, dtype=np.float32)
+        np.maximum.at(concept, self.form_concept, form_score.astype(np.float32))
+        if self.text_bm25 is not None and w.text > 0:
+            ts, ts_max = self.text_bm25.score(tokens)
+            if ts_max > 0:
+                ts = ts / ts_max
+                if lang is not None:
+                    ts = np.where(self.text_lang == lang, ts, ts * w.other_lang)
+                extra = np.zeros(self.n_concepts, dtype=np.float32)
+                np.maximum.at(extra, self.text_concept, ts.astype(np.float32))
+                concept += w.text * extra
+        return concept, char
+
+    def best_form(self, concept: int, char: np.ndarray) -> str | None:
+        """The concept's surface form with the highest character similarity ``char`` (per form)."""
+        idx = self.forms_of(concept)
+        if not len(idx):
+            return None
+        return self.form_text[int(idx[int(np.argmax(char[idx]))])]
