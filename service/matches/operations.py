@@ -1,0 +1,369 @@
+"""Match use cases: rank the other side for one candidate or one vacancy, live or from the published batch
+run.
+
+Authorization first: the subject must be readable by the caller (a coach's own candidate; any vacancy for a
+coach), else 404. A vacancy→candidate ranking only ever contains candidates of the coach's own municipalities
+(the live index keeps one candidate index per municipality; stored batch rankings are filtered through the
+scoped query).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from matching.algorithms import FACTOR_ORDER, AlgorithmConfig, get_algorithm, list_algorithms
+from matching.factors import FACTORS
+from matching.types import MatchFilters, MatchResult
+from service.auth.principal import Principal
+from service.candidates.repository import CandidateRepository
+from service.errors import NotFound
+from service.matches import mapping
+from service.matches.live import LiveIndex
+from service.matches.repository import MatchRepository
+from service.matches.schemas import (
+    AlgorithmOut,
+    AlgorithmRef,
+    CandidateMatch,
+    CandidateMatchPage,
+    CandidateSummary,
+    EmployerRef,
+    FactorDoc,
+    FactorOut,
+    Source,
+    UnmetOut,
+    VacancyMatch,
+    VacancyMatchPage,
+    VacancySummary,
+)
+from service.persistence.models import Candidate, Vacancy
+from service.vacancies.repository import VacancyRepository
+
+#: The most results one request returns (and the most stored batch results read for one subject).
+MAX_LIMIT = 200
+C2V, V2C = "c2v", "v2c"
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One ranked result; ``changed_since_run`` only for stored batch results."""
+
+    result: MatchResult
+    changed_since_run: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    items: list[Ranked]
+    algorithm: AlgorithmRef
+    run_id: uuid.UUID | None
+
+
+def _algorithm_ref(config: AlgorithmConfig) -> AlgorithmRef:
+    return AlgorithmRef(name=config.name, version=config.version)
+
+
+def _item_fields(ranked: Ranked) -> dict[str, Any]:
+    r = ranked.result
+    return {
+        "score": r.score,
+        "rank": r.rank,
+        "distance_km": r.distance_km,
+        "unmet": [UnmetOut(code=u.code, detail=u.detail) for u in r.unmet],
+        "explanation": [
+            FactorOut(
+                factor=e.factor, weight=e.weight, score=e.score, contribution=e.contribution, detail=e.detail
+            )
+            for e in r.explanation
+        ],
+        "changed_since_run": ranked.changed_since_run,
+    }
+
+
+def vacancy_summary(vacancy: Vacancy, employer_name: str) -> VacancySummary:
+    """What a coach sees of a vacancy in a ranking."""
+    occupation = (vacancy.occupation or {}).get("label") if vacancy.occupation else None
+    return VacancySummary(
+        id=vacancy.id,
+        title=vacancy.title,
+        employer=EmployerRef(id=vacancy.employer_id, name=employer_name),
+        occupation=occupation,
+        sector=vacancy.sector,
+        city=vacancy.city,
+        postcode=vacancy.postcode,
+        country=vacancy.country,
+        hours_min=vacancy.hours_min,
+        hours_max=vacancy.hours_max,
+        contract=vacancy.contract,
+        positions=vacancy.positions,
+        garantiebaan=vacancy.garantiebaan,
+        closes_at=vacancy.closes_at.isoformat() if vacancy.closes_at else None,
+        status=vacancy.status,
+    )
+
+
+def candidate_summary(candidate: Candidate) -> CandidateSummary:
+    """What a coach sees of an own candidate in a ranking (never the BSN or special-category data)."""
+    return CandidateSummary(
+        id=candidate.id,
+        external_ref=candidate.external_ref,
+        municipality=candidate.municipality,
+        given_name=candidate.given_name,
+        family_name=candidate.family_name,
+        postcode=candidate.postcode,
+        country=candidate.country,
+        education_level=candidate.education_level,
+        hours_min=candidate.hours_min,
+        hours_max=candidate.hours_max,
+        status=candidate.status,
+    )
+
+
+# --------------------------------------------------------------------------------------------------- batch
+def _batch_store() -> Any:
+    """The batch module's store (it owns the stored rankings); imported lazily: modules stay decoupled."""
+    from service.batch import store
+
+    return store
+
+
+def _stored_ranking(
+    session: Session,
+    *,
+    direction: str,
+    subject_id: uuid.UUID,
+    live: LiveIndex,
+    rescore: Callable[[list[str]], dict[str, MatchResult]],
+) -> tuple[list[Ranked], AlgorithmRef, uuid.UUID | None]:
+    """The published run's ranking of one subject, each result re-explained from the current profiles.
+
+    Explanations are not stored (CONVENTIONS.md: built lazily for what is shown). A result is re-explained
+    only when today's score under the same algorithm equals the stored one; otherwise the profiles changed
+    after the run and the item says so (``changed_since_run``) instead of showing an explanation that does not
+    add up.
+    """
+    run, stored = _batch_store().read_published_matches(
+        session, direction=direction, subject_id=subject_id, limit=MAX_LIMIT
+    )
+    if run is None:
+        return [], _algorithm_ref(live.engine.algorithm), None
+    same_algorithm = (run.algorithm, run.algorithm_version) == (
+        live.engine.algorithm.name,
+        live.engine.algorithm.version,
+    )
+    rescored = rescore([str(s.other_id) for s in stored]) if same_algorithm else {}
+    items: list[Ranked] = []
+    for s in stored:
+        other = str(s.other_id)
+        now = rescored.get(other)
+        if now is not None and round(now.score * 100) == round(float(s.score) * 100):
+            result = MatchResult(
+                id=other,
+                score=float(s.score),
+                rank=int(s.rank),
+                distance_km=float(s.distance_km),
+                unmet=now.unmet,
+                explanation=now.explanation,
+            )
+            items.append(Ranked(result, changed_since_run=False))
+        else:
+            result = MatchResult(
+                id=other, score=float(s.score), rank=int(s.rank), distance_km=float(s.distance_km)
+            )
+            items.append(Ranked(result, changed_since_run=True))
+    return items, AlgorithmRef(name=run.algorithm, version=run.algorithm_version), run.id
+
+
+def _filter_stored(
+    items: Sequence[Ranked],
+    *,
+    filters: MatchFilters,
+    sector_country: Callable[[str], tuple[set[str], str] | None],
+) -> list[Ranked]:
+    """Apply the request's filters to stored results (the live engine applies them itself)."""
+    out: list[Ranked] = []
+    for item in items:
+        r = item.result
+        known = sector_country(r.id)
+        if known is None:
+            continue  # no longer readable (or gone)
+        sectors, country = known
+        if filters.sector is not None and filters.sector not in sectors:
+            continue
+        if filters.country is not None and filters.country != country:
+            continue
+        if filters.max_km is not None and r.distance_km > filters.max_km:
+            continue
+        if filters.min_score is not None and r.score < filters.min_score:
+            continue
+        out.append(item)
+    return out
+
+
+def _renumber(items: list[Ranked], limit: int) -> list[Ranked]:
+    return [
+        Ranked(
+            MatchResult(
+                id=i.result.id,
+                score=i.result.score,
+                rank=n + 1,
+                distance_km=i.result.distance_km,
+                unmet=i.result.unmet,
+                explanation=i.result.explanation,
+            ),
+            i.changed_since_run,
+        )
+        for n, i in enumerate(items[:limit])
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- use cases
+def candidate_matches(
+    session: Session,
+    principal: Principal,
+    candidate_id: uuid.UUID,
+    *,
+    live: LiveIndex,
+    limit: int,
+    filters: MatchFilters,
+    source: Source,
+) -> tuple[VacancyMatchPage, Candidate]:
+    """Open vacancies for one of the coach's own candidates. Returns the page and the candidate (for the
+    audit)."""
+    candidate = CandidateRepository(session).get(principal, candidate_id)
+    if candidate is None:
+        raise NotFound()
+    features = mapping.candidate_features(candidate)
+    repo = MatchRepository(session)
+    if source == "live":
+        ranked = [Ranked(r) for r in live.rank_vacancies(features, limit=limit, filters=filters)]
+        algorithm, run_id = _algorithm_ref(live.engine.algorithm), None
+        vacancies = repo.vacancies(principal, [r.result.id for r in ranked])
+    else:
+        stored, algorithm, run_id = _stored_ranking(
+            session,
+            direction=C2V,
+            subject_id=candidate.id,
+            live=live,
+            rescore=lambda ids: live.rescore_vacancies(features, ids),
+        )
+        vacancies = repo.vacancies(principal, [r.result.id for r in stored])
+        ranked = _renumber(
+            _filter_stored(
+                stored,
+                filters=filters,
+                sector_country=lambda i: (
+                    ({vacancies[i].sector}, vacancies[i].country) if i in vacancies else None
+                ),
+            ),
+            limit,
+        )
+    names = repo.employer_names({v.employer_id for v in vacancies.values()})
+    items = [
+        VacancyMatch(vacancy=vacancy_summary(v, names.get(v.employer_id, "")), **_item_fields(r))
+        for r in ranked
+        if (v := vacancies.get(r.result.id)) is not None
+    ]
+    page = VacancyMatchPage(
+        candidate_id=candidate.id, items=items, algorithm=algorithm, source=source, run_id=run_id, limit=limit
+    )
+    return page, candidate
+
+
+def vacancy_matches(
+    session: Session,
+    principal: Principal,
+    vacancy_id: uuid.UUID,
+    *,
+    live: LiveIndex,
+    limit: int,
+    filters: MatchFilters,
+    source: Source,
+) -> CandidateMatchPage:
+    """Active candidates of the coach's own municipalities for a readable vacancy, best first."""
+    vacancy = VacancyRepository(session).get(principal, vacancy_id)
+    if vacancy is None or not principal.is_coach:
+        raise NotFound()
+    features = mapping.vacancy_features(vacancy)
+    repo = MatchRepository(session)
+    if source == "live":
+        ranked = [
+            Ranked(r)
+            for r in live.rank_candidates(
+                features, municipalities=principal.municipalities, limit=limit, filters=filters
+            )
+        ]
+        algorithm, run_id = _algorithm_ref(live.engine.algorithm), None
+        candidates = repo.candidates(principal, [r.result.id for r in ranked])
+    else:
+        stored, algorithm, run_id = _stored_ranking(
+            session,
+            direction=V2C,
+            subject_id=vacancy.id,
+            live=live,
+            rescore=lambda ids: live.rescore_candidates(features, ids),
+        )
+        # The stored ranking spans every municipality: keep only what this coach may read.
+        candidates = repo.candidates(principal, [r.result.id for r in stored])
+        ranked = _renumber(
+            _filter_stored(
+                stored,
+                filters=filters,
+                sector_country=lambda i: (
+                    (set(candidates[i].sectors or ()), candidates[i].country) if i in candidates else None
+                ),
+            ),
+            limit,
+        )
+    items = [
+        CandidateMatch(candidate=candidate_summary(c), **_item_fields(r))
+        for r in ranked
+        if (c := candidates.get(r.result.id)) is not None
+    ]
+    return CandidateMatchPage(
+        vacancy_id=vacancy.id, items=items, algorithm=algorithm, source=source, run_id=run_id, limit=limit
+    )
+
+
+# ------------------------------------------------------------------------------------------------ algorithms
+_UNMET_RULE = (
+    "Een niet vervulde harde eis (reisafstand/werkland, taalniveau, rijbewijs, certificaat) vermenigvuldigt "
+    "de score "
+    "met unmet_multiplier per eis; zulke resultaten staan na alle resultaten die aan de eisen voldoen, maar "
+    "worden "
+    "wel getoond. Garantiebanen worden alleen aangeboden aan kandidaten in het doelgroepregister; dat "
+    "gegeven "
+    "verandert nooit een score."
+)
+
+
+def _factor_description(name: str) -> str:
+    doc = (FACTORS[name].__doc__ or "").strip()
+    return " ".join(doc.split())
+
+
+def describe_algorithms() -> list[AlgorithmOut]:
+    """Every registered algorithm with its factors (weight and description), thresholds and version."""
+    default = get_algorithm()
+    out: list[AlgorithmOut] = []
+    for config in list_algorithms():
+        data = config.to_dict()
+        out.append(
+            AlgorithmOut(
+                name=config.name,
+                version=config.version,
+                default=config.key == default.key,
+                factors=[
+                    FactorDoc(name=f, weight=config.weights[f], description=_factor_description(f))
+                    for f in FACTOR_ORDER
+                ],
+                weights=data["weights"],
+                thresholds=data["thresholds"],
+                unmet_rule=_UNMET_RULE,
+            )
+        )
+    return out

@@ -1,0 +1,119 @@
+"""Match routes (coach) and the algorithm documentation: thin, one operation each.
+
+Plain ``def`` routes: scoring runs in the threadpool, never on the event loop. The live index is refreshed by
+a dependency declared BEFORE the session, so polling (or the first build) never happens while the request
+holds a database transaction (an audited GET holds SQLite's write lock).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from matching.types import MatchFilters
+from service.audit import audited, record_access
+from service.deps import CoachDep, PrincipalDep, SessionDep
+from service.matches import operations
+from service.matches.live import LiveIndex, get_live_index
+from service.matches.schemas import AlgorithmPage, CandidateMatchPage, Source, VacancyMatchPage
+from service.validation import Country, Sector
+
+router = APIRouter(prefix="/api/v1", tags=["matches"])
+
+
+def fresh_live_index(request: Request) -> LiveIndex:
+    """The app's live index, built on first use and brought up to date with committed changes."""
+    index = get_live_index(request.app)
+    index.ensure_fresh()
+    return index
+
+
+LiveDep = Annotated[LiveIndex, Depends(fresh_live_index)]
+Limit = Annotated[int, Query(ge=1, le=operations.MAX_LIMIT, description="at most 200 results")]
+MaxKm = Annotated[float | None, Query(ge=0, le=1000)]
+MinScore = Annotated[float | None, Query(ge=0, le=100)]
+SourceQuery = Annotated[Source, Query(description="`live` (default) or `batch`: the published nightly run")]
+
+
+@router.get("/candidates/{candidate_id}/matches", response_model=VacancyMatchPage)
+@audited
+def candidate_matches(
+    candidate_id: uuid.UUID,
+    live: LiveDep,
+    request: Request,
+    session: SessionDep,
+    principal: CoachDep,
+    limit: Limit = 50,
+    sector: Sector | None = None,
+    country: Country | None = None,
+    max_km: MaxKm = None,
+    min_score: MinScore = None,
+    source: SourceQuery = "live",
+) -> VacancyMatchPage:
+    """Open vacancies ranked for one of the coach's own candidates, with per-factor explanations."""
+    page, candidate = operations.candidate_matches(
+        session,
+        principal,
+        candidate_id,
+        live=live,
+        limit=limit,
+        source=source,
+        filters=MatchFilters(sector=sector, country=country, max_km=max_km, min_score=min_score),
+    )
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="candidate.matches",
+        object_type="candidate",
+        object_id=candidate.id,
+        subjects=[candidate.id],
+        municipality=candidate.municipality,
+    )
+    return page
+
+
+@router.get("/vacancies/{vacancy_id}/matches", response_model=CandidateMatchPage)
+@audited
+def vacancy_matches(
+    vacancy_id: uuid.UUID,
+    live: LiveDep,
+    request: Request,
+    session: SessionDep,
+    principal: CoachDep,
+    limit: Limit = 50,
+    sector: Sector | None = None,
+    country: Country | None = None,
+    max_km: MaxKm = None,
+    min_score: MinScore = None,
+    source: SourceQuery = "live",
+) -> CandidateMatchPage:
+    """Active candidates of the coach's own municipalities ranked for a vacancy (names shown: coach only)."""
+    page = operations.vacancy_matches(
+        session,
+        principal,
+        vacancy_id,
+        live=live,
+        limit=limit,
+        source=source,
+        filters=MatchFilters(sector=sector, country=country, max_km=max_km, min_score=min_score),
+    )
+    # One entry per response naming every candidate it reveals (also when the list is empty).
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="vacancy.matches",
+        object_type="vacancy",
+        object_id=vacancy_id,
+        subjects=[i.candidate.id for i in page.items],
+    )
+    return page
+
+
+@router.get("/algorithms", response_model=AlgorithmPage)
+def algorithms(principal: PrincipalDep) -> AlgorithmPage:
+    """The factors, weights, thresholds and versions of the ranking algorithms (the default is marked)."""
+    return AlgorithmPage(items=operations.describe_algorithms())
