@@ -1,0 +1,2 @@
+"""Interop with formats employers and municipalities already use: schema.org JobPosting, CSV/JSONL imports,
+spreadsheet exports of matches."""
