@@ -1,0 +1,58 @@
+"""Locust scenario for `werkmatch bench --http`: coaches and employers at a constant arrival rate.
+
+Every simulated user is one coach with an API key of its own (as in a real installation, and so that the
+per-key rate limit is not what is measured), and the employer key that goes with it. Task weights give the mix
+of issue 7: 70% coach match queries, 20% candidate reads, 10% employer vacancy posts. ``constant_throughput``
+paces each user at WERKMATCH_LOCUST_USER_RATE tasks/s, so users × rate is the offered load.
+
+Input (written by :mod:`service.bench.loadtest`): WERKMATCH_LOCUST_DATA, a JSON file with ``coach_keys``,
+``employer_keys``, ``candidate_ids`` and ``vacancy_payloads``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import uuid
+from typing import Any
+
+from locust import FastHttpUser, constant_throughput, task
+
+from service.bench.loadtest import MATCH, POST, READ
+
+with open(os.environ["WERKMATCH_LOCUST_DATA"], encoding="utf-8") as _handle:
+    DATA: dict[str, Any] = json.load(_handle)
+USER_RATE = float(os.environ.get("WERKMATCH_LOCUST_USER_RATE", "4"))
+_USER_NUMBERS = itertools.count()
+
+
+class CoachAndEmployer(FastHttpUser):
+    """One coach (match queries, candidate reads) and one employer (vacancy posts)."""
+
+    wait_time = constant_throughput(USER_RATE)
+
+    def on_start(self) -> None:
+        number = next(_USER_NUMBERS)
+        self.rng = random.Random(number)
+        self.coach = {"Authorization": f"Bearer {DATA['coach_keys'][number % len(DATA['coach_keys'])]}"}
+        self.employer = {
+            "Authorization": f"Bearer {DATA['employer_keys'][number % len(DATA['employer_keys'])]}"
+        }
+
+    @task(7)
+    def match(self) -> None:
+        candidate = self.rng.choice(DATA["candidate_ids"])
+        self.client.get(f"/api/v1/candidates/{candidate}/matches?limit=50", headers=self.coach, name=MATCH)
+
+    @task(2)
+    def read(self) -> None:
+        candidate = self.rng.choice(DATA["candidate_ids"])
+        self.client.get(f"/api/v1/candidates/{candidate}", headers=self.coach, name=READ)
+
+    @task(1)
+    def post(self) -> None:
+        payload = dict(self.rng.choice(DATA["vacancy_payloads"]))
+        payload["external_ref"] = f"bench-{uuid.UUID(int=self.rng.getrandbits(128)).hex[:20]}"
+        self.client.post("/api/v1/vacancies", json=payload, headers=self.employer, name=POST)
