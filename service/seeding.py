@@ -77,14 +77,17 @@ def load_payloads(
     secret: str,
     progress: Callable[[str, int], None] | None = None,
 ) -> LoadReport:
-    """Insert payloads in chunks, each chunk one transaction; records one change event per chunk kind."""
+    """Insert payloads in chunks, each chunk one transaction.
+
+    Each chunk records one `reload` change event: running services rebuild their match index once instead of
+    reading every bulk-loaded row as a separate change."""
     report = LoadReport()
     employers: dict[str, uuid.UUID] = {}
     for chunk in _chunks(candidates, CHUNK):
         rows = [candidate_row(payload, secret=secret) for payload in chunk]
         with session_factory() as session, session.begin():
             session.execute(insert(Candidate), rows)
-            session.add(ChangeEvent(entity="candidate", entity_id=rows[-1]["id"]))
+            session.add(ChangeEvent(entity="reload", entity_id=rows[-1]["id"]))
         report.candidates += len(rows)
         if progress:
             progress("candidates", len(rows))
@@ -98,7 +101,7 @@ def load_payloads(
                     employers[name] = get_or_create_employer(session, name).id
                 rows.append(vacancy_row(payload, employer_id=employers[name]))
             session.execute(insert(Vacancy), rows)
-            session.add(ChangeEvent(entity="vacancy", entity_id=rows[-1]["id"]))
+            session.add(ChangeEvent(entity="reload", entity_id=rows[-1]["id"]))
         report.vacancies += len(rows)
         if progress:
             progress("vacancies", len(rows))
