@@ -33,6 +33,7 @@ from rapidfuzz.distance import OSA
 
 from matching._text import normalise, normalise_text, title_forms, words
 from matching.taxonomy_index import Form, LabelIndex, query_key
+from matching.taxonomy_rerank import ConceptInfo, Reranker, rerank
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "taxonomy"
 OCCUPATION_PREFIX = "http://data.europa.eu/esco/occupation/"
@@ -40,6 +41,7 @@ ISCO_PREFIX = "http://data.europa.eu/esco/isco/C"
 SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 TEXT_PREFIX = "text:"
 LANGS = ("nl", "de", "en")
+RERANKER_FILE = "occupation_reranker.json"
 
 # Acceptance thresholds for a label that has no exact match. Character-level similarity (rapidfuzz,
 # 0–100) against the best surface form of the best-ranked concept; below it the label stays text.
@@ -78,9 +80,12 @@ class Taxonomy:
     Build one with :func:`load_taxonomy` (cached). Thread-safe for reads; the memo caches are guarded.
     """
 
-    def __init__(self, data_dir: Path = DATA_DIR) -> None:
+    def __init__(self, data_dir: Path = DATA_DIR, *, rerank: bool = True) -> None:
         self._lock = threading.Lock()
         self._load_occupations(data_dir)
+        # The learned second stage of occupation search (see matching.taxonomy_rerank); ``rerank=False``
+        # keeps the first stage only (used to train the model).
+        self.occ_reranker = Reranker.load(data_dir / RERANKER_FILE) if rerank else None
         self._load_skills(data_dir)
         self._skill_memo: dict[str, Concept] = {}
         self._related_memo: dict[str, frozenset[str]] = {}
@@ -134,6 +139,12 @@ class Taxonomy:
         for uri, lang, description in _read_tsv(data_dir / "occupation_descriptions.tsv.gz"):
             texts.setdefault(self._occ_index[uri], []).append((lang, normalise_text(description)))
         self.occupations = LabelIndex(forms=forms, n_concepts=len(self.occ_uris), texts=texts)
+        index = self.occupations
+        self.occ_info = ConceptInfo(
+            is_group=np.asarray([k == "isco_group" for k in self.occ_kind]),
+            isco=list(self.occ_isco),
+            n_forms=np.maximum(np.diff(index._by_concept_ptr), 1),
+        )
 
     def _load_skills(self, data_dir: Path) -> None:
         self.skill_uris: list[str] = []
@@ -233,7 +244,10 @@ class Taxonomy:
         """Occupations and ISCO groups ranked for a query (job title) in NL, DE or EN."""
         if limit <= 0 or not normalise(q):
             return []
-        scores = self.occupations.scores(q, lang=lang)
+        ranking = self.occupations.rank(q, lang=lang)
+        scores = ranking.concept
+        if self.occ_reranker is not None:
+            scores = rerank(self.occ_reranker, self.occupations, self.occ_info, ranking, lang=lang)
         top = self._top(scores, limit)
         best = float(scores[top[0]]) if top else 1.0
         return [self._occ_concept(i, round(float(scores[i]) / max(best, 1e-9), 6), lang) for i in top]
@@ -427,7 +441,7 @@ class Taxonomy:
 
 
 _LOAD_LOCK = threading.Lock()
-_SOURCES = ("_text.py", "taxonomy_index.py", "taxonomy.py")
+_SOURCES = ("_text.py", "taxonomy_index.py", "taxonomy_rerank.py", "taxonomy.py")
 _CACHE_ERRORS = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError)
 
 
@@ -446,7 +460,7 @@ def cache_path(data_dir: Path = DATA_DIR) -> Path | None:
     else:
         root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "werkmatch"
     digest = hashlib.sha256()
-    for path in sorted(data_dir.glob("*.gz")):
+    for path in sorted([*data_dir.glob("*.gz"), *data_dir.glob("*.json")]):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     here = Path(__file__).resolve().parent

@@ -28,6 +28,11 @@ from matching._text import (
     token_frequencies,
 )
 
+# Words after which a title's head word has been seen ("medewerker van X", "Fachkraft fur Y").
+HEAD_BREAKS = frozenset(
+    "van voor bij in op met aan te fur im in am an auf mit von vom zum zur bei als of for at with to".split()
+)
+
 # Priority of label types when two concepts share a form: the concept whose preferred label it is wins.
 LABEL_TYPE_WEIGHT = {
     "pref": 1.0,
@@ -53,6 +58,20 @@ class Form:
     lang: str
     kind: str
     text: str  # normalised
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The first-stage ranking of one query and the evidence behind it."""
+
+    query: str  # normalised query key
+    tokens: list[int]  # analysed query token ids (with repeats; -1 = unknown to the index)
+    concept: np.ndarray  # fused score per concept
+    char: np.ndarray  # character n-gram cosine per form
+    words: np.ndarray  # BM25 per form divided by the query's maximum
+    form_score: np.ndarray  # fused score per form (label-type and language weights applied)
+    text: np.ndarray | None  # description BM25 per concept (normalised), or None
+    hidden: np.ndarray | None = None  # forms hidden from this ranking (training only), or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +326,14 @@ class LabelIndex:
 
         analysed = [self.analyser.analyse(t) for t in self.form_text]
         form_docs = [ids for ids, _ in analysed]
+        # Distinct token ids per form (CSR-style), for the reranker's coverage and head-word features.
+        uniq = [sorted(set(d)) for d in form_docs]
+        self.form_tok_ptr = np.zeros(len(uniq) + 1, dtype=np.int64)
+        self.form_tok_ptr[1:] = np.cumsum([len(u) for u in uniq])
+        self.form_tok = np.fromiter(
+            (t for u in uniq for t in u), dtype=np.int64, count=int(self.form_tok_ptr[-1])
+        )
+        self.form_head = np.asarray([self._head(t) for t in self.form_text], dtype=np.int64)
         self.char_vectoriser = CharNgrams()
         self.char_matrix = sp.csc_matrix(self.char_vectoriser.fit_transform([e for _, e in analysed]))
         del analysed
@@ -325,6 +352,27 @@ class LabelIndex:
         self.text_bm25 = _BM25(text_docs, n_terms=n_terms, k1=self.weights.k1, b=0.75) if text_docs else None
         self.text_concept = np.asarray(concept_ids, dtype=np.int64)
         self.text_lang = np.asarray(langs)
+
+    def _head(self, normalised_text: str) -> int:
+        """Token id of the head word of a title (-1: none).
+
+        The head is the last word, or the last word before a preposition ("medewerker van de
+        administratie", "Fachkraft fur Lagerlogistik"); of a compound, its last part ("magazijnmedewerker"
+        → "medewerker").
+        """
+        head_word = ""
+        for w in normalised_text.split():
+            if w in HEAD_BREAKS and head_word:
+                break
+            if w not in STOPWORDS:
+                head_word = w
+        if not head_word:
+            return -1
+        return self.analyser.word_ids(head_word)[-1]
+
+    def form_tokens(self, form: int) -> np.ndarray:
+        """Distinct token ids of one form."""
+        return self.form_tok[self.form_tok_ptr[form] : self.form_tok_ptr[form + 1]]
 
     def forms_of(self, concept: int) -> np.ndarray:
         """Indices of the forms of one concept."""
@@ -345,20 +393,33 @@ class LabelIndex:
 
     def scores_and_char(self, query: str, *, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Fused score per concept, and the character n-gram similarity per form (for picking forms)."""
+        r = self.rank(query, lang=lang)
+        return r.concept, r.char
+
+    def rank(self, query: str, *, lang: str | None = None, hide: np.ndarray | None = None) -> Ranking:
+        """First-stage ranking with its per-form evidence (for :meth:`scores_and_char` and the reranker).
+
+        ``hide`` (boolean per form) removes forms from the index for this query: the reranker's training
+        ranks a label as if the taxonomy did not contain it.
+        """
         w = self.weights
         nq = query_key(query)
+        n_forms = len(self.form_text)
         if not nq:
-            empty = np.zeros(self.n_concepts, dtype=np.float32)
-            return empty, np.zeros(len(self.form_text), dtype=np.float32)
+            zf = np.zeros(n_forms, dtype=np.float32)
+            return Ranking(nq, [], np.zeros(self.n_concepts, dtype=np.float32), zf, zf, zf, None)
         tokens = self.analyser.ids(nq)
         char = self.char_scores(nq)
         bm, bm_max = self.words.score(tokens)
-        form_score = w.char * char + (w.words * bm / bm_max if bm_max > 0 else 0.0)
-        form_score = form_score * self.form_prior
+        bmn = bm / bm_max if bm_max > 0 else np.zeros(n_forms, dtype=np.float32)
+        form_score = (w.char * char + w.words * bmn) * self.form_prior
         if lang is not None:
             form_score = np.where(self.form_lang == lang, form_score, form_score * w.other_lang)
+        if hide is not None:
+            form_score = np.where(hide, 0.0, form_score)
         concept = np.zeros(self.n_concepts, dtype=np.float32)
         np.maximum.at(concept, self.form_concept, form_score.astype(np.float32))
+        extra: np.ndarray | None = None
         if self.text_bm25 is not None and w.text > 0:
             ts, ts_max = self.text_bm25.score(tokens)
             if ts_max > 0:
@@ -368,7 +429,7 @@ class LabelIndex:
                 extra = np.zeros(self.n_concepts, dtype=np.float32)
                 np.maximum.at(extra, self.text_concept, ts.astype(np.float32))
                 concept += w.text * extra
-        return concept, char
+        return Ranking(nq, tokens, concept, char, bmn, form_score, extra, hide)
 
     def best_form(self, concept: int, char: np.ndarray) -> str | None:
         """The concept's surface form with the highest character similarity ``char`` (per form)."""

@@ -1,0 +1,160 @@
+"""Competenties: how many of the vacancy's required competences the candidate has, plus desired ones.
+
+Competences are compared as taxonomy concepts (ESCO skills; unmatched labels as normalised text), so Dutch,
+German and English labels, synonyms and typos of one skill meet. A required competence the candidate lacks
+but has a closely related one for (skills that are asked for together in ESCO occupation profiles) earns
+``related_credit`` instead of 1. Score = ``required_share`` × required coverage + the rest × desired
+coverage (only one of them if the vacancy lists only one kind).
+
+A vacancy without competence lists (title and description only) is matched on competences inferred from its
+occupation's essential ESCO skills and the skills its text mentions; as one job never asks for all of an
+occupation's skills, coverage is then measured against at most ``inferred_cap`` of them. A vacancy about which
+nothing is known scores a neutral 0.5.
+
+Lists sample a job's competences, so the coverage of one short list is a noisy signal. The factor therefore
+also measures the *profile fit*: which share of the candidate's own competences the vacancy's occupation
+(its ESCO skill profile) draws on. With a linked occupation, score = (1 − ``profile_share``) × coverage +
+``profile_share`` × profile fit (the vacancy's listed competences count as part of its profile, so adding
+a required competence never lowers the fit); without one, coverage alone. Competences are soft: a gap lowers
+the score and is named in the detail, but is not an unmet hard requirement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from matching.encoding import EncodedCandidate, EncodedVacancy, dyadic
+from matching.factors import FactorScores
+from matching.index import PairBlock
+from matching.types import Unmet
+
+NAME = "competences"
+NEUTRAL = 0.5
+MAX_NAMED = 3
+
+
+def score(block: PairBlock, thresholds: Mapping[str, float]) -> FactorScores:
+    """Weighted coverage of required and desired competences (related concepts count partly)."""
+    share = thresholds["required_share"]
+    cap = thresholds["inferred_cap"]
+    related_credit = dyadic(thresholds["related_credit"])
+    req_credit = block.overlap("held", "required") + related_credit * block.overlap("related", "required")
+    des_credit = block.overlap("held", "desired") + related_credit * block.overlap("related", "desired")
+    n_req = block.v("n_required")
+    n_des = block.v("n_desired")
+    denom = np.where(block.v("inferred"), np.minimum(n_req, cap), n_req)
+    req_cov = np.minimum(req_credit / np.maximum(denom, 1.0), 1.0)
+    des_cov = des_credit / np.maximum(n_des, 1.0)
+    has_req = n_req > 0
+    has_des = n_des > 0
+    coverage = np.where(
+        has_req & has_des,
+        share * req_cov + (1.0 - share) * des_cov,
+        np.where(has_req, req_cov, np.where(has_des, des_cov, NEUTRAL)),
+    )
+    profile_share = thresholds["profile_share"]
+    fit = block.profile_overlap() / np.maximum(block.c_count("held"), 1.0)
+    s = np.where(block.v("profile") >= 0, (1.0 - profile_share) * coverage + profile_share * fit, coverage)
+    return FactorScores(np.broadcast_to(s, block.shape))
+
+
+def credits(candidate_skills: Mapping[str, float], wanted: frozenset[str]) -> float:
+    """Σ credit of the candidate for the wanted concepts (order-free: credits are dyadic)."""
+    return float(sum(candidate_skills.get(k, 0.0) for k in sorted(wanted)))
+
+
+def pair_score(
+    candidate_skills: Mapping[str, float],
+    held: frozenset[str],
+    vacancy: EncodedVacancy,
+    *,
+    share: float,
+    cap: float,
+    profile_share: float,
+) -> float:
+    """Per-pair form of :func:`score` (used by the reference scorer)."""
+    coverage = _pair_coverage(candidate_skills, vacancy, share=share, cap=cap)
+    if vacancy.profile is None:
+        return coverage
+    fit = len(held & (vacancy.profile | vacancy.listed_extra)) / max(float(len(held)), 1.0)
+    return (1.0 - profile_share) * coverage + profile_share * fit
+
+
+def _pair_coverage(
+    candidate_skills: Mapping[str, float], vacancy: EncodedVacancy, *, share: float, cap: float
+) -> float:
+    n_req = float(len(vacancy.required))
+    n_des = float(len(vacancy.desired))
+    denom = min(n_req, cap) if vacancy.inferred else n_req
+    req_cov = min(credits(candidate_skills, vacancy.required) / max(denom, 1.0), 1.0)
+    des_cov = credits(candidate_skills, vacancy.desired) / max(n_des, 1.0)
+    if n_req and n_des:
+        return share * req_cov + (1.0 - share) * des_cov
+    if n_req:
+        return req_cov
+    if n_des:
+        return des_cov
+    return NEUTRAL
+
+
+def _names(keys: list[str], vacancy: EncodedVacancy) -> str:
+    names = sorted(vacancy.skill_labels.get(k, k.removeprefix("text:")) for k in keys)
+    more = len(names) - MAX_NAMED
+    shown = ", ".join(names[:MAX_NAMED])
+    return shown + (f" en {more} meer" if more > 0 else "")
+
+
+def explain(
+    candidate: EncodedCandidate,
+    vacancy: EncodedVacancy,
+    *,
+    score: float,
+    distance_km: float,
+    thresholds: Mapping[str, float],
+) -> tuple[str, tuple[Unmet, ...]]:
+    """'3 van 4 vereiste competenties; mist: heftruck besturen.'"""
+    held = candidate.held_skills
+    related = candidate.related_only
+    if not vacancy.required and not vacancy.desired:
+        return "Vacature noemt geen competenties; neutraal beoordeeld.", ()
+    parts: list[str] = []
+    if vacancy.inferred:
+        have = sorted(vacancy.required & held)
+        rel = sorted((vacancy.required - held) & related)
+        cap = int(min(len(vacancy.required), thresholds["inferred_cap"]))
+        text = (
+            f"Geen competentielijst; afgeleid uit beroep en tekst: kandidaat heeft {len(have)} "
+            f"van de {len(vacancy.required)} kerncompetenties (gemeten tegen {cap})"
+        )
+        if rel:
+            text += f", {len(rel)} verwant"
+        if have:
+            text += f" ({_names(have, vacancy)})"
+        if vacancy.profile is not None and held:
+            used = len(held & (vacancy.profile | vacancy.listed_extra))
+            text += f"; {used} van {len(held)} eigen competenties passen bij het beroep"
+        return text + ".", ()
+    if vacancy.required:
+        have = sorted(vacancy.required & held)
+        rel = sorted((vacancy.required - held) & related)
+        missing = sorted(vacancy.required - held - related)
+        text = f"{len(have)} van {len(vacancy.required)} vereiste competenties"
+        if rel:
+            text += f" (+{len(rel)} verwant: {_names(rel, vacancy)})"
+        if missing:
+            text += f"; mist: {_names(missing, vacancy)}"
+        parts.append(text)
+    if vacancy.desired:
+        have_d = sorted(vacancy.desired & held)
+        rel_d = sorted((vacancy.desired - held) & related)
+        text = f"{len(have_d)} van {len(vacancy.desired)} gewenste"
+        if rel_d:
+            text += f" (+{len(rel_d)} verwant)"
+        parts.append(text)
+    text = "; ".join(parts)
+    if vacancy.profile is not None and held:
+        used = len(held & (vacancy.profile | vacancy.listed_extra))
+        text += f"; {used} van {len(held)} eigen competenties passen bij het beroep"
+    return text + ".", ()

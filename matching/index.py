@@ -1,0 +1,726 @@
+"""In-memory, vectorised indexes of encoded profiles, and the pair blocks factors score.
+
+An index stores each profile once in columnar form: sparse concept matrices (competences, occupation tokens,
+certificates), coordinate, level and mask arrays. Upserts append rows and removals tombstone them; arrays are
+re-materialised lazily (only the new rows are built, then concatenated) and compacted when a third of the
+rows is dead, so a service can keep an index fresh without re-encoding everything.
+
+A :class:`PairBlock` presents one candidate × many vacancies, one vacancy × many candidates, or a grid of
+candidates × vacancies to the factors, with every per-profile array already shaped for numpy broadcasting.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from matching.encoding import EncodedCandidate, EncodedVacancy, Encoder
+from matching.types import CandidateFeatures, VacancyFeatures
+
+__all__ = ["CandidateIndex", "PairBlock", "VacancyIndex", "Vocabularies"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+class Vocabulary:
+    """Keys → dense column numbers; grows as new keys appear (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def id(self, key: str) -> int:
+        """Column of ``key``, allocating one if new."""
+        found = self._ids.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            return self._ids.setdefault(key, len(self._ids))
+
+    def get(self, key: str) -> int | None:
+        """Column of ``key`` or ``None``."""
+        return self._ids.get(key)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+class ProfileTable:
+    """Occupation skill profiles (rows) over the skill vocabulary (columns), shared by an engine's indexes.
+
+    A vacancy stores only the row number of its occupation's profile; candidate × profile overlaps are one
+    sparse product per query, gathered per vacancy — far less memory than a profile copy per vacancy.
+    """
+
+    def __init__(self, skills: Vocabulary) -> None:
+        self._skills = skills
+        self._rows: list[npt.NDArray[np.int32]] = []
+        self._ids: dict[frozenset[str], int] = {}
+        self._matrix: sp.csr_matrix | None = None
+        self._lock = threading.Lock()
+
+    def id(self, profile: frozenset[str]) -> int:
+        """Row of a profile (a set of skill keys), adding it if new."""
+        found = self._ids.get(profile)
+        if found is not None:
+            return found
+        cols = np.asarray(sorted(self._skills.id(k) for k in profile), dtype=np.int32)
+        with self._lock:
+            found = self._ids.get(profile)
+            if found is None:
+                found = len(self._rows)
+                self._rows.append(cols)
+                self._ids[profile] = found
+                self._matrix = None
+            return found
+
+    def matrix(self, columns: int) -> sp.csr_matrix:
+        """Profiles × skills indicator matrix with at least ``columns`` columns."""
+        with self._lock:
+            m = self._matrix
+            if m is None or m.shape[0] != len(self._rows) or m.shape[1] < columns:
+                indptr = np.zeros(len(self._rows) + 1, dtype=np.int64)
+                indptr[1:] = np.cumsum([r.size for r in self._rows])
+                indices = np.concatenate(self._rows) if self._rows else np.zeros(0, dtype=np.int32)
+                width = max(columns, len(self._skills))
+                m = sp.csr_matrix(
+                    (np.ones(indices.size, dtype=np.float32), indices, indptr), shape=(len(self._rows), width)
+                )
+                self._matrix = m
+            return m
+
+
+@dataclass
+class Vocabularies:
+    """The column spaces both indexes of one engine share."""
+
+    skills: Vocabulary
+    occupations: Vocabulary
+    certificates: Vocabulary
+    languages: Vocabulary
+    countries: Vocabulary
+    sectors: Vocabulary
+    profiles: ProfileTable
+
+    @classmethod
+    def create(cls) -> Vocabularies:
+        """Fresh vocabularies; NL/DE and nl/de/en get the first columns."""
+        skills = Vocabulary()
+        vocab = cls(skills, *(Vocabulary() for _ in range(5)), ProfileTable(skills))
+        for country in ("NL", "DE"):
+            vocab.countries.id(country)
+        for language in ("nl", "de", "en"):
+            vocab.languages.id(language)
+        return vocab
+
+
+def _csr(rows: Sequence[Mapping[str, float] | Iterable[str]], vocab: Vocabulary) -> sp.csr_matrix:
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for row in rows:
+        if isinstance(row, Mapping):
+            items = sorted((vocab.id(k), v) for k, v in row.items())
+        else:
+            items = sorted((vocab.id(k), 1.0) for k in row)
+        indices.extend(i for i, _ in items)
+        data.extend(v for _, v in items)
+        indptr.append(len(indices))
+    # float32 holds the dyadic credits (multiples of 1/1024, small sums) exactly, at half the memory.
+    return sp.csr_matrix(
+        (
+            np.asarray(data, dtype=np.float32),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(indptr, dtype=np.int32),
+        ),
+        shape=(len(rows), len(vocab)),
+    )
+
+
+def _widen(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
+    if matrix.shape[1] >= columns:
+        return matrix
+    widened = matrix.copy()
+    widened.resize((matrix.shape[0], columns))
+    return widened
+
+
+def _row(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of one CSR row, without scipy's (slow) row indexing."""
+    start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[start:stop], matrix.data[start:stop]
+
+
+def _dense(indices: np.ndarray, data: np.ndarray, width: int) -> FloatArray:
+    """A sparse row as a dense vector of ``width`` entries (entries beyond it dropped).
+
+    float32 like the matrices, so scipy multiplies without upcasting (copying) the big matrix; sums of the
+    dyadic credits are exact in float32 and are widened to float64 afterwards.
+    """
+    dense = np.zeros(width, dtype=np.float32)
+    keep = indices < width
+    dense[indices[keep]] = data[keep]
+    return dense
+
+
+def _mask(keys: Iterable[str], vocab: Vocabulary) -> int:
+    out = 0
+    for key in keys:
+        out |= 1 << vocab.id(key)
+    return out
+
+
+R = TypeVar("R", EncodedCandidate, EncodedVacancy)
+
+
+class _Index(Generic[R]):
+    """Shared machinery: rows, tombstones, lazy materialisation, compaction."""
+
+    _array_names: tuple[str, ...] = ()
+    _matrix_names: tuple[str, ...] = ()
+
+    def __init__(self, vocab: Vocabularies, encoder: Encoder) -> None:
+        self.vocab = vocab
+        self.encoder = encoder
+        self._records: list[R | None] = []
+        self._row_of: dict[str, int] = {}
+        self._built = 0  # rows [0, _built) are materialised
+        self._alive = np.zeros(0, dtype=bool)
+        self._arrays: dict[str, np.ndarray] = {}
+        self._matrices: dict[str, sp.csr_matrix] = {}
+        self._ids = np.zeros(0, dtype=object)
+        self._lock = threading.RLock()
+
+    # -- mutation ---------------------------------------------------------------------------------
+    def _encode(self, features: object) -> R:
+        raise NotImplementedError
+
+    def upsert(self, features: Iterable[CandidateFeatures] | Iterable[VacancyFeatures]) -> None:
+        """Add or replace profiles by id: encodes them, tombstones replaced rows and appends new ones."""
+        self.upsert_encoded([self._encode(f) for f in features])
+
+    def upsert_encoded(self, records: Iterable[R]) -> None:
+        """Add or replace already encoded profiles."""
+        with self._lock:
+            for record in records:
+                old = self._row_of.get(record.id)
+                if old is not None:
+                    self._records[old] = None
+                    if old < self._built:
+                        self._alive[old] = False
+                self._row_of[record.id] = len(self._records)
+                self._records.append(record)
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Remove profiles by id; returns how many were present."""
+        removed = 0
+        with self._lock:
+            for id_ in ids:
+                row = self._row_of.pop(id_, None)
+                if row is None:
+                    continue
+                removed += 1
+                self._records[row] = None
+                if row < self._built:
+                    self._alive[row] = False
+        return removed
+
+    # -- reading ----------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+    def __contains__(self, id_: object) -> bool:
+        return id_ in self._row_of
+
+    def ids(self) -> list[str]:
+        """Ids of all live profiles, sorted."""
+        return sorted(self._row_of)
+
+    def record(self, id_: str) -> R:
+        """The encoded profile with this id (KeyError if absent)."""
+        return self._records[self._row_of[id_]]  # type: ignore[return-value]
+
+    def record_at(self, row: int) -> R:
+        """The encoded profile in a materialised row."""
+        record = self._records[row]
+        assert record is not None
+        return record
+
+    def row(self, id_: str) -> int:
+        """Materialised row of an id (materialises first)."""
+        self.materialise()
+        return self._row_of[id_]
+
+    def records_by_row(self) -> list[R | None]:
+        """Encoded profile per materialised row (None for removed rows)."""
+        self.materialise()
+        return self._records[: self._built]
+
+    def __iter__(self) -> Iterator[R]:
+        for record in self._records:
+            if record is not None:
+                yield record
+
+    @property
+    def alive(self) -> npt.NDArray[np.bool_]:
+        """Boolean mask of live rows (materialised)."""
+        self.materialise()
+        return self._alive
+
+    @property
+    def row_ids(self) -> npt.NDArray[np.object_]:
+        """Id per materialised row (removed rows keep their old id; check :attr:`alive`)."""
+        self.materialise()
+        return self._ids
+
+    def array(self, name: str) -> np.ndarray:
+        """A per-row array by name."""
+        return self._arrays[name]
+
+    def matrix(self, name: str) -> sp.csr_matrix:
+        """A per-row sparse concept matrix by name."""
+        return self._matrices[name]
+
+    def nbytes(self) -> int:
+        """Memory held by the materialised arrays and matrices (not the Python records)."""
+        self.materialise()
+        total = self._alive.nbytes + sum(a.nbytes for a in self._arrays.values())
+        for m in self._matrices.values():
+            total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+        return int(total)
+
+    # -- materialisation --------------------------------------------------------------------------
+    def materialise(self) -> None:
+        """Build arrays for rows added since the last call; compact when many rows are dead."""
+        with self._lock:
+            n = len(self._records)
+            if self._built == n and (self._alive.size - int(self._alive.sum())) * 3 <= max(
+                self._alive.size, 1
+            ):
+                self._widen_all()
+                return
+            if self._built < n:
+                new = self._records[self._built : n]
+                live_new = [r for r in new if r is not None]
+                # Removed-before-built rows still need a placeholder row to keep row numbers aligned.
+                placeholder = live_new[0] if live_new else None
+                rows = [r if r is not None else placeholder for r in new]
+                if placeholder is None:
+                    rows = []
+                arrays, matrices = self._encode_rows(rows) if rows else ({}, {})
+                alive_new = np.array([r is not None for r in new], dtype=bool)
+                ids_new = np.array([r.id if r is not None else "" for r in new], dtype=object)
+                if rows:
+                    for name in self._array_names:
+                        old = self._arrays.get(name)
+                        self._arrays[name] = (
+                            arrays[name]
+                            if old is None or old.shape[0] == 0
+                            else np.concatenate([old, arrays[name]])
+                        )
+                    for name in self._matrix_names:
+                        old_m = self._matrices.get(name)
+                        new_m = matrices[name]
+                        if old_m is None or old_m.shape[0] == 0:
+                            self._matrices[name] = new_m
+                        else:
+                            cols = max(old_m.shape[1], new_m.shape[1])
+                            self._matrices[name] = sp.vstack(
+                                [_widen(old_m, cols), _widen(new_m, cols)], format="csr"
+                            )
+                    self._alive = np.concatenate([self._alive, alive_new])
+                    self._ids = np.concatenate([self._ids, ids_new])
+                    self._built = n
+                else:
+                    # Everything added since the last build was removed again: drop those records.
+                    del self._records[self._built :]
+            if (self._alive.size - int(self._alive.sum())) * 3 > max(self._alive.size, 1):
+                self._compact()
+            self._widen_all()
+
+    def _widen_all(self) -> None:
+        for name in self._matrix_names:
+            m = self._matrices.get(name)
+            if m is not None:
+                cols = len(self._vocab_of(name))
+                if m.shape[1] < cols:
+                    self._matrices[name] = _widen(m, cols)
+
+    def _compact(self) -> None:
+        keep = np.flatnonzero(self._alive)
+        for name in self._array_names:
+            self._arrays[name] = self._arrays[name][keep]
+        for name in self._matrix_names:
+            self._matrices[name] = self._matrices[name][keep]
+        self._ids = self._ids[keep]
+        self._alive = np.ones(keep.size, dtype=bool)
+        records = [self._records[i] for i in keep.tolist()]
+        self._records = records + self._records[self._built :]
+        self._built = keep.size
+        self._row_of = {r.id: i for i, r in enumerate(self._records) if r is not None}
+
+    def _vocab_of(self, matrix_name: str) -> Vocabulary:
+        raise NotImplementedError
+
+    def _encode_rows(self, rows: list[R]) -> tuple[dict[str, np.ndarray], dict[str, sp.csr_matrix]]:
+        raise NotImplementedError
+
+    def _levels(self, rows: Sequence[Mapping[str, int]]) -> np.ndarray:
+        for row in rows:
+            for lang in row:
+                self.vocab.languages.id(lang)
+        out = np.zeros((len(rows), len(self.vocab.languages)), dtype=np.int8)
+        for i, row in enumerate(rows):
+            for lang, level in row.items():
+                out[i, self.vocab.languages.id(lang)] = level
+        return out
+
+    def levels(self, columns: int) -> np.ndarray:
+        """Language level matrix padded to ``columns`` languages."""
+        lv = self._arrays["languages"]
+        if lv.shape[1] >= columns:
+            return lv
+        return np.pad(lv, ((0, 0), (0, columns - lv.shape[1])))
+
+
+class CandidateIndex(_Index[EncodedCandidate]):
+    """Encoded candidates in columnar form (build with ``MatchEngine.build_candidate_index``)."""
+
+    _array_names = (
+        "xyz",
+        "limit_km",
+        "hours_min",
+        "hours_max",
+        "languages",
+        "education",
+        "licences",
+        "countries",
+        "sectors",
+        "target_group_register",
+    )
+    _matrix_names = ("held", "related", "occupations", "certificates")
+
+    def __init__(self, vocab: Vocabularies, encoder: Encoder) -> None:
+        super().__init__(vocab, encoder)
+        self.max_travel_km = float(encoder.algorithm.thresholds["max_travel_km"])
+
+    def _encode(self, features: object) -> EncodedCandidate:
+        assert isinstance(features, CandidateFeatures)
+        return self.encoder.candidate(features)
+
+    def _vocab_of(self, matrix_name: str) -> Vocabulary:
+        return {
+            "related": self.vocab.skills,
+            "held": self.vocab.skills,
+            "occupations": self.vocab.occupations,
+        }.get(matrix_name, self.vocab.certificates)
+
+    def _encode_rows(
+        self, rows: list[EncodedCandidate]
+    ) -> tuple[dict[str, np.ndarray], dict[str, sp.csr_matrix]]:
+        v = self.vocab
+        matrices = {
+            "held": _csr([r.held_skills for r in rows], v.skills),
+            "related": _csr([r.related_only for r in rows], v.skills),
+            "occupations": _csr([r.occupation_tokens for r in rows], v.occupations),
+            "certificates": _csr([r.certificates for r in rows], v.certificates),
+        }
+        arrays = {
+            "xyz": np.array([r.xyz for r in rows], dtype=np.float32).reshape(len(rows), 3),
+            "limit_km": np.array(
+                [float(min(r.max_travel_km, self.max_travel_km)) for r in rows], dtype=np.float32
+            ),
+            # Narrow dtypes keep the index small: hours 0–48, 11 licence bits, a handful of countries.
+            "hours_min": np.array([r.hours_min for r in rows], dtype=np.int8),
+            "hours_max": np.array([r.hours_max for r in rows], dtype=np.int8),
+            "languages": self._levels([r.languages for r in rows]),
+            "education": np.array([-1 if r.education is None else r.education for r in rows], dtype=np.int8),
+            "licences": np.array([r.licences for r in rows], dtype=np.int16),
+            "countries": np.array([_mask(r.work_countries, v.countries) for r in rows], dtype=np.int16),
+            "sectors": np.array([_mask(r.sectors, v.sectors) for r in rows], dtype=np.int16),
+            "target_group_register": np.array([r.target_group_register for r in rows], dtype=bool),
+        }
+        return arrays, matrices
+
+
+class VacancyIndex(_Index[EncodedVacancy]):
+    """Encoded vacancies in columnar form (build with ``MatchEngine.build_vacancy_index``)."""
+
+    _array_names = (
+        "xyz",
+        "hours_min",
+        "hours_max",
+        "languages",
+        "education",
+        "licences",
+        "country",
+        "sector",
+        "garantiebaan",
+        "n_required",
+        "n_desired",
+        "inferred",
+        "n_certificates",
+        "profile",
+    )
+    _matrix_names = ("required", "desired", "listed_extra", "occupations", "certificates")
+    _language_columns: tuple[np.ndarray, list[int]] | None = None
+
+    def _encode(self, features: object) -> EncodedVacancy:
+        assert isinstance(features, VacancyFeatures)
+        return self.encoder.vacancy(features)
+
+    def required_language_columns(self) -> list[int]:
+        """Language columns any materialised vacancy requires (cached per materialisation)."""
+        levels = self._arrays.get("languages")
+        if levels is None:
+            return []
+        cached = self._language_columns
+        if cached is not None and cached[0] is levels:
+            return cached[1]
+        columns = [int(c) for c in np.flatnonzero(levels.any(axis=0))]
+        self._language_columns = (levels, columns)
+        return columns
+
+    def _vocab_of(self, matrix_name: str) -> Vocabulary:
+        if matrix_name in ("required", "desired", "listed_extra"):
+            return self.vocab.skills
+        if matrix_name == "occupations":
+            return self.vocab.occupations
+        return self.vocab.certificates
+
+    def _encode_rows(
+        self, rows: list[EncodedVacancy]
+    ) -> tuple[dict[str, np.ndarray], dict[str, sp.csr_matrix]]:
+        v = self.vocab
+        matrices = {
+            "required": _csr([r.required for r in rows], v.skills),
+            "desired": _csr([r.desired for r in rows], v.skills),
+            "listed_extra": _csr([r.listed_extra for r in rows], v.skills),
+            "occupations": _csr([r.occupation_tokens for r in rows], v.occupations),
+            "certificates": _csr([r.certificates for r in rows], v.certificates),
+        }
+        arrays = {
+            "xyz": np.array([r.xyz for r in rows], dtype=np.float32).reshape(len(rows), 3),
+            "hours_min": np.array([r.hours_min for r in rows], dtype=np.int16),
+            "hours_max": np.array([r.hours_max for r in rows], dtype=np.int16),
+            "languages": self._levels([r.languages for r in rows]),
+            "education": np.array([-1 if r.education is None else r.education for r in rows], dtype=np.int8),
+            "licences": np.array([r.licences for r in rows], dtype=np.int16),
+            "country": np.array([1 << v.countries.id(r.country) for r in rows], dtype=np.int64),
+            "sector": np.array([1 << v.sectors.id(r.sector) for r in rows], dtype=np.int64),
+            "garantiebaan": np.array([r.garantiebaan for r in rows], dtype=bool),
+            "n_required": np.array([len(r.required) for r in rows], dtype=np.float64),
+            "n_desired": np.array([len(r.desired) for r in rows], dtype=np.float64),
+            "inferred": np.array([r.inferred for r in rows], dtype=bool),
+            "n_certificates": np.array([len(r.certificates) for r in rows], dtype=np.int16),
+            "profile": np.array(
+                [-1 if r.profile is None else v.profiles.id(r.profile) for r in rows], dtype=np.int64
+            ),
+        }
+        return arrays, matrices
+
+
+class PairBlock:
+    """Candidate rows × vacancy rows, arranged so that per-profile arrays line up pair by pair.
+
+    Layouts: one candidate (``c_rows`` an int) against vacancy rows (an array, or ``None`` for every
+    materialised row) → pair arrays of shape ``(m,)``; one vacancy against candidate rows → ``(m,)``; or an
+    explicit list of pairs (:meth:`pairs`, used by the batch after hard filtering) → ``(p,)``. Factors only
+    use :meth:`c`, :meth:`v`, :meth:`c_levels`, :meth:`v_levels`, :meth:`overlap`, :meth:`profile_overlap` and
+    :meth:`distance_km`, so one implementation serves all layouts, and all layouts give bit-identical scores.
+    """
+
+    def __init__(
+        self,
+        candidates: CandidateIndex,
+        c_rows: int | IntArray | None,
+        vacancies: VacancyIndex,
+        v_rows: int | IntArray | None,
+    ) -> None:
+        self.candidates = candidates
+        self.vacancies = vacancies
+        self.c_single = isinstance(c_rows, (int, np.integer))
+        self.v_single = isinstance(v_rows, (int, np.integer))
+        if self.c_single == self.v_single:
+            raise ValueError("use PairBlock.pairs for many-to-many; exactly one side must be a single row")
+        # None means "every materialised row": plain slices avoid copying every array on every query.
+        self.c_rows: int | IntArray | slice = slice(None) if c_rows is None else c_rows
+        self.v_rows: int | IntArray | slice = slice(None) if v_rows is None else v_rows
+        self.is_pairs = False
+        self._c_unique: IntArray | None = None
+        self._v_unique: IntArray | None = None
+        self._c_pos: IntArray | None = None
+        self._v_pos: IntArray | None = None
+        self._distance: FloatArray | None = None
+        self._cache: dict[str, FloatArray] = {}
+        if self.c_single:
+            n = len(vacancies.alive) if v_rows is None else len(v_rows)  # type: ignore[arg-type]
+        else:
+            n = len(candidates.alive) if c_rows is None else len(c_rows)  # type: ignore[arg-type]
+        self._shape = (n,)
+
+    @classmethod
+    def pairs(
+        cls,
+        candidates: CandidateIndex,
+        c_unique: IntArray,
+        c_pos: IntArray,
+        vacancies: VacancyIndex,
+        v_unique: IntArray,
+        v_pos: IntArray,
+    ) -> PairBlock:
+        """Explicit pairs ``(c_unique[c_pos[i]], v_unique[v_pos[i]])``; unique rows bound the sparse work."""
+        block = cls.__new__(cls)
+        block.candidates = candidates
+        block.vacancies = vacancies
+        block.c_single = block.v_single = False
+        block.is_pairs = True
+        block._c_unique, block._c_pos = c_unique, c_pos
+        block._v_unique, block._v_pos = v_unique, v_pos
+        block.c_rows = c_unique[c_pos]
+        block.v_rows = v_unique[v_pos]
+        block._distance = None
+        block._cache = {}
+        block._shape = (len(c_pos),)
+        return block
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of every pair array of this block."""
+        return self._shape
+
+    def c(self, name: str) -> np.ndarray:
+        """Candidate-side array, one value per pair (a scalar when there is one candidate)."""
+        return self.candidates.array(name)[self.c_rows]
+
+    def v(self, name: str) -> np.ndarray:
+        """Vacancy-side array, one value per pair (a scalar when there is one vacancy)."""
+        return self.vacancies.array(name)[self.v_rows]
+
+    def c_count(self, matrix_name: str) -> np.ndarray:
+        """Number of concepts per candidate in one of its matrices (derived, not stored)."""
+        return np.diff(self.candidates.matrix(matrix_name).indptr)[self.c_rows]
+
+    def n_languages(self) -> int:
+        """Number of language columns on the vacancy side (the only ones that can be required)."""
+        return int(self.vacancies.array("languages").shape[1])
+
+    def required_language_columns(self) -> list[int]:
+        """Language columns that at least one vacancy of the index requires (others contribute nothing)."""
+        return self.vacancies.required_language_columns()
+
+    def c_levels(self, column: int) -> np.ndarray:
+        """Candidate levels in one language column (0 where the candidate index has no such column)."""
+        lv = self.candidates.array("languages")
+        if column >= lv.shape[1]:
+            return np.zeros(1, dtype=lv.dtype)[0] if self.c_single else np.zeros(self._shape, dtype=lv.dtype)
+        return lv[self.c_rows, column]
+
+    def v_levels(self, column: int) -> np.ndarray:
+        """Vacancy minimum levels in one language column."""
+        return self.vacancies.array("languages")[self.v_rows, column]
+
+    def overlap(self, c_matrix: str, v_matrix: str) -> FloatArray:
+        """Per pair Σ_k C[c, k] · V[v, k]: credits of the candidate's concepts in the vacancy's set."""
+        key = f"{c_matrix}|{v_matrix}"
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        cm = self.candidates.matrix(c_matrix)
+        vm = self.vacancies.matrix(v_matrix)
+        # Columns beyond one side's width hold no values there, so the single side's dense vector is cut to
+        # the other side's width instead of copying (widening) the big matrix on every query.
+        if self.c_single:
+            indices, data = _row(cm, int(self.c_rows))  # type: ignore[arg-type]
+            out = np.asarray(vm @ _dense(indices, data, vm.shape[1]), dtype=np.float64)[self.v_rows]
+        elif self.v_single:
+            indices, data = _row(vm, int(self.v_rows))  # type: ignore[arg-type]
+            out = np.asarray(cm @ _dense(indices, data, cm.shape[1]), dtype=np.float64)[self.c_rows]
+        else:
+            out = self._pair_products(cm, vm)
+        self._cache[key] = out
+        return out
+
+    def _pair_products(self, cm: sp.csr_matrix, vm: sp.csr_matrix) -> FloatArray:
+        assert self._c_unique is not None
+        assert self._v_unique is not None
+        assert self._c_pos is not None
+        assert self._v_pos is not None
+        cols = max(cm.shape[1], vm.shape[1])
+        product = _widen(cm[self._c_unique], cols) @ _widen(vm[self._v_unique], cols).T
+        product = product.tocsr()
+        # Scatter the few non-zero products into a dense chunk and gather the pairs: cheaper than a search.
+        dense = np.zeros(product.shape, dtype=np.float32)
+        rows_of = np.repeat(np.arange(product.shape[0], dtype=np.int64), np.diff(product.indptr))
+        dense[rows_of, product.indices] = product.data
+        return dense[self._c_pos, self._v_pos].astype(np.float64)
+
+    def profile_overlap(self) -> FloatArray:
+        """Per pair: how many of the candidate's own competences the vacancy's occupation profile contains.
+
+        The vacancy's listed competences outside its profile count as part of the profile.
+        """
+        hit = self._cache.get("profile")
+        if hit is not None:
+            return hit
+        held = self.candidates.matrix("held")
+        profiles = self.vacancies.vocab.profiles.matrix(0)
+        prof_ids = self.vacancies.array("profile")[self.v_rows]
+        if self.c_single:
+            indices, data = _row(held, int(self.c_rows))  # type: ignore[arg-type]
+            per_profile = np.append(
+                np.asarray(profiles @ _dense(indices, data, profiles.shape[1]), dtype=np.float64), 0.0
+            )
+            out = per_profile[prof_ids]  # profile -1 → the appended 0
+        elif self.v_single:
+            p = int(prof_ids)
+            if p < 0:
+                out = np.zeros(self._shape, dtype=np.float64)
+            else:
+                indices, data = _row(profiles, p)
+                out = np.asarray(held @ _dense(indices, data, held.shape[1]), dtype=np.float64)[self.c_rows]
+        else:
+            assert self._c_unique is not None
+            assert self._c_pos is not None
+            cols = max(held.shape[1], profiles.shape[1])
+            per_profile = (
+                (_widen(held[self._c_unique], cols) @ _widen(profiles, cols).T).toarray().astype(np.float64)
+            )
+            per_profile = np.concatenate([per_profile, np.zeros((per_profile.shape[0], 1))], axis=1)
+            out = per_profile[self._c_pos, prof_ids]
+        out = out + self.overlap("held", "listed_extra")
+        self._cache["profile"] = out
+        return out
+
+    def distance_km(self) -> FloatArray:
+        """Great-circle km per pair, rounded to 0.1 km (the rounding keeps all paths bit-identical)."""
+        if self._distance is None:
+            c3 = self.candidates.array("xyz")[self.c_rows]
+            v3 = self.vacancies.array("xyz")[self.v_rows]
+            self._distance = np.broadcast_to(chord_to_km(chord2(c3, v3)), self._shape)
+        return self._distance
+
+
+def chord2(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Squared chord between unit vectors (rows of ``a`` and ``b``, broadcast), in one fixed order."""
+    # Stored as float32 (see encoding.unit_vector); computed in float64 like the reference scorer.
+    a2 = (a if a.ndim == 2 else a[None, :]).astype(np.float64)
+    b2 = (b if b.ndim == 2 else b[None, :]).astype(np.float64)
+    return (a2[:, 0] - b2[:, 0]) ** 2 + (a2[:, 1] - b2[:, 1]) ** 2 + (a2[:, 2] - b2[:, 2]) ** 2
+
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def chord_to_km(chord2: FloatArray) -> FloatArray:
+    """Squared chord on the unit sphere → great-circle km, rounded to 0.1 km."""
+    half = np.sqrt(chord2) * 0.5
+    km = (2.0 * EARTH_RADIUS_KM) * np.arcsin(np.minimum(half, 1.0))
+    return np.rint(km * 10.0) / 10.0
