@@ -7,12 +7,19 @@ Unix habits: `--help` everywhere, results on stdout, progress and diagnostics on
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from scripts.audit_cli import app as audit_app
+from scripts.retention_cli import app as retention_app
+from scripts.batch_cli import app as batch_app
+from scripts.bench_cli import app as bench_app
+from scripts.interop_cli import export_app, import_app
 
 app = typer.Typer(help="werkmatch: explainable candidate-vacancy matching for Dutch municipalities.",
                   no_args_is_help=True, add_completion=False)
@@ -22,6 +29,12 @@ eval_app = typer.Typer(help="Quality figures on evaluation sets.", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")
+app.add_typer(batch_app, name="batch")
+app.add_typer(bench_app, name="bench")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 
 
 class RoleChoice(str, Enum):
@@ -99,6 +112,7 @@ def serve(
     from service.persistence.migrate import upgrade
 
     upgrade(_settings().database_url)
+    os.environ.setdefault("WERKMATCH_WARM_INDEX_ON_START", "true")
     uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=False)
 
@@ -146,7 +160,6 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Create the database and keys, then exit.")] = False,
 ) -> None:
     """Create a SQLite demo database with Twente data, print demo keys for each role and serve it."""
-    import os
 
     from service.auth.keys import create_api_key
     from service.auth.principal import Role
@@ -180,6 +193,7 @@ def demo(
     sys.stdout.flush()
     import uvicorn
 
+    os.environ.setdefault("WERKMATCH_WARM_INDEX_ON_START", "true")
     uvicorn.run("service.main:create_app", factory=True, host=host, port=port, log_level="info")
 
 

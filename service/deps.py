@@ -5,23 +5,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from service.audit.recorder import is_audited
 from service.auth.keys import authenticate
 from service.auth.principal import Principal, Role
 from service.errors import Forbidden, Unauthorized
 from service.persistence.db import begin_write
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit when the route returns, roll back when it raises."""
+def _is_writer(request: Request) -> bool:
+    # Audited GETs write an audit entry, so they begin as writers too (see service.audit.audited).
+    return request.method not in ("GET", "HEAD", "OPTIONS") or is_audited(request.scope.get("endpoint"))
+
+
+async def sqlite_write_gate(request: Request) -> AsyncIterator[None]:
+    """On SQLite, one writing request per process at a time, queued on the event loop.
+
+    Without it, writers wait for SQLite's write lock inside threadpool threads; when every thread is taken by a
+    waiting writer, the writer holding the lock gets no thread to run its route and all of them stall until
+    busy_timeout ("database is locked"). Waiting here costs no thread. The gate is released after the commit
+    (FastAPI tears dependencies down in reverse order). Other processes still queue on busy_timeout."""
+    app_state = request.app.state
+    if not app_state.settings.is_sqlite or not _is_writer(request):
+        yield
+        return
+    lock = getattr(app_state, "sqlite_write_lock", None)
+    if lock is None:
+        lock = app_state.sqlite_write_lock = asyncio.Lock()
+    async with lock:
+        yield
+
+
+def get_session(
+    request: Request, _gate: Annotated[None, Depends(sqlite_write_gate, scope="function")]
+) -> Iterator[Session]:
+    """One transaction per request: commit when the route returns, roll back when it raises.
+
+    Function scope: the commit runs before the response is sent, so a failed commit (a conflict, a failed audit
+    write) becomes the response instead of being lost after a 200 went out."""
     session: Session = request.app.state.sessionmaker()
     try:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if _is_writer(request):
             begin_write(session)
         yield session
         session.commit()
@@ -32,7 +62,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(request: Request, session: SessionDep) -> Principal:

@@ -156,7 +156,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error request_id=%s path=%s", _request_id(request), request.url.path)
+        from service.security.redaction import redact  # late: security imports errors
+
+        logger.exception("unhandled error request_id=%s path=%s", _request_id(request), redact(request.url.path))
         return problem(
             status=500, type_="internal-error", title="Internal server error",
             detail="An unexpected error occurred; it has been logged with the request id.",

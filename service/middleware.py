@@ -14,6 +14,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import PROBLEM_BASE, PROBLEM_JSON
+from service.security.redaction import redact
 
 access_log = logging.getLogger("werkmatch.access")
 
@@ -102,5 +103,5 @@ class GuardMiddleware:
             # Method, path and status only: never query strings or bodies (they may carry personal data).
             access_log.info(
                 "request_id=%s method=%s path=%s status=%s ms=%.1f", request_id, scope.get("method"),
-                scope.get("path"), status_holder["status"], (time.perf_counter() - started) * 1000,
+                redact(scope.get("path", "")), status_holder["status"], (time.perf_counter() - started) * 1000,
             )

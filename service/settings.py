@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     docs_enabled: bool = True
     index_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    # `werkmatch serve`/`demo` build the match index in the background at start, so no request waits for it.
+    warm_index_on_start: bool = False
+    # Privacy and security (issue 5; see service/security/ and service/gdpr/).
+    retention_days: int | None = Field(default=None, ge=1, le=36500,
+                                       description="Inactive candidates are erased this many days after their "
+                                                   "last change (`werkmatch retention run`); unset: never.")
+    audit_retention_days: int = Field(default=730, ge=183, le=36500,
+                                      description="Audit entries are kept at least this long (never < 183 days).")
+    rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    rate_limit_burst: int = Field(default=120, ge=1, le=1_000_000)
+    auth_failure_limit_per_minute: int = Field(default=10, ge=1, le=10_000)
+    auth_failure_burst: int = Field(default=20, ge=1, le=10_000)
 
     @field_validator("database_url")
     @classmethod

@@ -28,6 +28,9 @@ from service.settings import Settings, normalise_database_url
 
 TEST_SECRET = "werkmatch-test-secret-0123456789abcdef"
 
+# Scans all log output of the run for BSNs and API keys (issue 5); fails the run on a hit.
+pytest_plugins = ["tests.log_scan"]
+
 
 def _postgres_url() -> str | None:
     url = os.environ.get("DATABASE_URL", "")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from service.concurrency import etag, parse_if_match
 from service.deps import PrincipalDep, SessionDep
+from service.security.idempotency import IdempotencyKeyHeader, idempotent_response
 from service.vacancies import operations
 from service.vacancies.schemas import VacancyIn, VacancyOut, VacancyPage
 from service.validation import Country, Sector, VacancyStatus, bounded_text
@@ -17,11 +18,17 @@ router = APIRouter(prefix="/api/v1/vacancies", tags=["vacancies"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=VacancyOut)
-def create_vacancy(body: VacancyIn, response: Response, session: SessionDep, principal: PrincipalDep) -> VacancyOut:
-    vacancy = operations.create_vacancy(session, principal, body)
-    response.headers["ETag"] = etag(vacancy.version)
-    response.headers["Location"] = f"/api/v1/vacancies/{vacancy.id}"
-    return operations.to_out(session, vacancy)
+def create_vacancy(
+    body: VacancyIn, session: SessionDep, principal: PrincipalDep, idempotency_key: IdempotencyKeyHeader = None
+) -> Response:
+    def run() -> tuple[VacancyOut, dict[str, str]]:
+        vacancy = operations.create_vacancy(session, principal, body)
+        headers = {"ETag": etag(vacancy.version), "Location": f"/api/v1/vacancies/{vacancy.id}"}
+        return operations.to_out(session, vacancy), headers
+
+    # A portal's retry with the same Idempotency-Key gets the first response, never a second vacancy.
+    return idempotent_response(session, principal=principal, key=idempotency_key, operation="POST /api/v1/vacancies",
+                               payload=body, status_code=status.HTTP_201_CREATED, run=run)
 
 
 @router.get("", response_model=VacancyPage)
