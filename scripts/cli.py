@@ -55,7 +55,7 @@ def _settings():  # noqa: ANN202 - imported lazily so `--help` stays fast
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision.")] = "heads") -> None:
+def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision.")] = "head") -> None:
     """Apply migrations to the database in DATABASE_URL."""
     from service.persistence.migrate import upgrade
 
