@@ -11,6 +11,7 @@ from service.concurrency import etag
 from service.deps import EmployerDep, SessionDep
 from service.errors import PayloadTooLarge
 from service.interop.jobposting import MAX_BODY_BYTES, post_job_posting
+from service.security.idempotency import IdempotencyKeyHeader, idempotent_response
 from service.vacancies import operations as vacancy_operations
 from service.vacancies.schemas import VacancyOut
 
@@ -70,12 +71,20 @@ _OPENAPI_BODY: dict[str, Any] = {
     },
 )
 def post_job_posting_route(
-    body: Annotated[bytes, Depends(raw_body)], response: Response, session: SessionDep, principal: EmployerDep
-) -> JobPostingResult:
-    vacancy, created, report = post_job_posting(session, principal, body)
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    response.headers["ETag"] = etag(vacancy.version)
-    response.headers["Location"] = f"/api/v1/vacancies/{vacancy.id}"
-    return JobPostingResult(
-        vacancy=vacancy_operations.to_out(session, vacancy), mapping=MappingOut(**report.as_dict())
-    )
+    body: Annotated[bytes, Depends(raw_body)],
+    session: SessionDep,
+    principal: EmployerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    def run() -> tuple[JobPostingResult, dict[str, str], int]:
+        vacancy, created, report = post_job_posting(session, principal, body)
+        headers = {"ETag": etag(vacancy.version), "Location": f"/api/v1/vacancies/{vacancy.id}"}
+        result = JobPostingResult(
+            vacancy=vacancy_operations.to_out(session, vacancy), mapping=MappingOut(**report.as_dict())
+        )
+        return result, headers, status.HTTP_201_CREATED if created else status.HTTP_200_OK
+
+    # The raw document is the fingerprint: a retry with the same key and bytes replays the first answer.
+    return idempotent_response(session, principal=principal, key=idempotency_key,
+                               operation="POST /api/v1/vacancies/jobposting", payload=body.decode("utf-8", "replace"),
+                               run=run)

@@ -5,11 +5,11 @@
     @router.post("", status_code=201, response_model=VacancyOut)
     def create_vacancy(body: VacancyIn, session: SessionDep, principal: PrincipalDep,
                        idempotency_key: IdempotencyKeyHeader = None) -> Response:
-        def run() -> tuple[BaseModel, dict[str, str]]:
+        def run() -> tuple[BaseModel, dict[str, str], int]:
             vacancy = operations.create_vacancy(session, principal, body)
-            return operations.to_out(session, vacancy), {"ETag": ..., "Location": ...}
+            return operations.to_out(session, vacancy), {"ETag": ..., "Location": ...}, 201
         return idempotent_response(session, principal=principal, key=idempotency_key,
-                                   operation="POST /api/v1/vacancies", payload=body, status_code=201, run=run)
+                                   operation="POST /api/v1/vacancies", payload=body, run=run)
 
 Same key + same body: the stored response again (with `Idempotent-Replayed: true`). Same key + another body: 422.
 Without the header the request simply runs. Exactly one resource however many parallel retries: the record is
@@ -82,12 +82,13 @@ def idempotent_response(
     key: str | None,
     operation: str,
     payload: BaseModel | Any,
-    status_code: int,
-    run: Callable[[], tuple[BaseModel, dict[str, str]]],
+    run: Callable[[], tuple[BaseModel, dict[str, str], int]],
 ) -> JSONResponse:
-    """Run `run` once per (caller, key) and answer with its result, or replay the stored answer."""
+    """Run `run` once per (caller, key) and answer with its result, or replay the stored answer.
+
+    `run` returns the response model, its headers and its status code (an upsert may answer 200 or 201)."""
     if key is None:
-        model, headers = run()
+        model, headers, status_code = run()
         return JSONResponse(jsonable_encoder(model), status_code=status_code, headers=headers)
     owner, request_hash = _owner(principal), request_fingerprint(payload)
     if not _claim(session, owner=owner, key=key, operation=operation, request_hash=request_hash):
@@ -103,7 +104,7 @@ def idempotent_response(
         if record.status_code is None:  # cannot happen after the claimer committed; kept as a guard
             raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
         return _replay(record)
-    model, headers = run()
+    model, headers, status_code = run()
     body = jsonable_encoder(model)
     record = session.scalars(
         select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)

@@ -21,14 +21,14 @@ router = APIRouter(prefix="/api/v1/vacancies", tags=["vacancies"])
 def create_vacancy(
     body: VacancyIn, session: SessionDep, principal: PrincipalDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> Response:
-    def run() -> tuple[VacancyOut, dict[str, str]]:
+    def run() -> tuple[VacancyOut, dict[str, str], int]:
         vacancy = operations.create_vacancy(session, principal, body)
         headers = {"ETag": etag(vacancy.version), "Location": f"/api/v1/vacancies/{vacancy.id}"}
-        return operations.to_out(session, vacancy), headers
+        return operations.to_out(session, vacancy), headers, status.HTTP_201_CREATED
 
     # A portal's retry with the same Idempotency-Key gets the first response, never a second vacancy.
     return idempotent_response(session, principal=principal, key=idempotency_key, operation="POST /api/v1/vacancies",
-                               payload=body, status_code=status.HTTP_201_CREATED, run=run)
+                               payload=body, run=run)
 
 
 @router.get("", response_model=VacancyPage)
