@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
+from service.gdpr.models import CandidateTombstone
 from service.persistence.models import Candidate, Vacancy
 from service.proposals.models import Proposal
 
@@ -58,8 +59,12 @@ class OutcomeRepository:
         return int(distinct or 0) + int(erased or 0)
 
     def placed_candidates(self) -> int:
-        """Candidates whose status is `placed`, however they got there (a hire or a coach's update)."""
-        statement = select(func.count()).select_from(Candidate).where(Candidate.status == "placed")
-        if self.municipalities is not None:
-            statement = statement.where(Candidate.municipality.in_(self.municipalities))
-        return int(self.session.scalar(statement) or 0)
+        """Candidates whose status is `placed`, however they got there (a hire or a coach's update), including
+        erased candidates, whose tombstones keep their last status for these counts (GDPR art. 17)."""
+        total = 0
+        for model in (Candidate, CandidateTombstone):
+            statement = select(func.count()).select_from(model).where(model.status == "placed")
+            if self.municipalities is not None:
+                statement = statement.where(model.municipality.in_(self.municipalities))
+            total += int(self.session.scalar(statement) or 0)
+        return total

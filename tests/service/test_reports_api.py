@@ -112,3 +112,17 @@ class TestOutcomeReport:
         empty = client.get(REPORT, headers=keys["coach_a"].headers).json()
         assert empty["totals"]["proposals"] == 0
         assert empty["by_sector"] == []
+
+
+class TestOutcomesSurviveErasure:
+    def test_an_erased_placed_candidate_still_counts(self, client, keys):
+        coach, employer = keys["coach_a"], keys["employer_x"]
+        vacancy = create(client, "/api/v1/vacancies", vacancy_payload(), employer)
+        candidate = create(client, "/api/v1/candidates", candidate_payload(), coach)
+        propose_and_set(client, coach, employer, vacancy_id=vacancy["id"], candidate_id=candidate["id"],
+                        steps=["interview", "hired"])
+        before = client.get(REPORT, headers=keys["admin"].headers).json()["indicators"]
+        assert client.delete(f"/api/v1/candidates/{candidate['id']}", headers=coach.headers).status_code == 204
+        after = client.get(REPORT, headers=keys["admin"].headers).json()["indicators"]
+        assert before["candidates_placed"] == after["candidates_placed"] == 1
+        assert before["uitstroom_naar_werk"] == after["uitstroom_naar_werk"] == 1
