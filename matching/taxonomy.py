@@ -9,6 +9,10 @@ label is looked up exactly (gender forms, diacritics and punctuation folded); ot
 rankers of :class:`matching.taxonomy_index.LabelIndex` propose a concept, which is accepted only above a
 similarity threshold. Anything else stays a ``text:`` concept so that it still counts as plain text.
 
+Occupation search ranks in two stages: the lexical rankers plus a latent concept space (first stage), then
+a linear reranker learned self-supervised from ESCO's own labels (:mod:`matching.taxonomy_rerank`,
+weights shipped in ``data/taxonomy/occupation_reranker.json``).
+
 This service uses the ESCO classification of the European Commission.
 """
 
@@ -442,6 +446,11 @@ class Taxonomy:
 
 _LOAD_LOCK = threading.Lock()
 _SOURCES = ("_text.py", "taxonomy_index.py", "taxonomy_rerank.py", "taxonomy.py")
+# The code half of the cache key is read once, at import: a process that imported older code must not
+# file its (older) indexes under the key of code that was edited on disk after it started.
+_SOURCE_DIGEST = hashlib.sha256(
+    b"".join((Path(__file__).resolve().parent / name).read_bytes() for name in _SOURCES)
+).digest()
 _CACHE_ERRORS = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError)
 
 
@@ -463,9 +472,7 @@ def cache_path(data_dir: Path = DATA_DIR) -> Path | None:
     for path in sorted([*data_dir.glob("*.gz"), *data_dir.glob("*.json")]):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    here = Path(__file__).resolve().parent
-    for name in _SOURCES:
-        digest.update((here / name).read_bytes())
+    digest.update(_SOURCE_DIGEST)
     return root / f"taxonomy-{digest.hexdigest()[:20]}.pickle"
 
 

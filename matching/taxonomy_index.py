@@ -72,6 +72,54 @@ class Ranking:
     form_score: np.ndarray  # fused score per form (label-type and language weights applied)
     text: np.ndarray | None  # description BM25 per concept (normalised), or None
     hidden: np.ndarray | None = None  # forms hidden from this ranking (training only), or None
+    semantic: np.ndarray | None = None  # latent-space cosine per concept, or None
+
+
+class ConceptSpace:
+    """Latent semantic analysis over concepts: which words occur together in ESCO (labels in all three
+    languages, descriptions), so that a query can meet a concept that shares none of its label words.
+
+    Every concept is one document: the tokens of all its labels (Dutch, German and English: the parallel
+    labels also tie the languages together) plus, at half weight, those of its descriptions. A truncated
+    SVD of the tf-idf matrix gives each term and concept a vector; a query is the idf-weighted sum of its
+    token vectors. Built from the shipped data only, at load time (a few seconds).
+    """
+
+    def __init__(self, labels: sp.csr_matrix, descriptions: sp.csr_matrix | None, *, dims: int) -> None:
+        from sklearn.decomposition import TruncatedSVD
+
+        m = labels.astype(np.float32).tocsr()
+        m.data = 1.0 + np.log(m.data)
+        if descriptions is not None:
+            d = descriptions.astype(np.float32).tocsr()
+            d.data = 0.5 * (1.0 + np.log(d.data))
+            m = (m + d).tocsr()
+        n_docs = m.shape[0]
+        df = np.bincount(m.indices, minlength=m.shape[1])
+        self.idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+        m = m.multiply(self.idf[None, :]).tocsr()
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        m = (sp.diags(1.0 / norms) @ m).tocsr()
+        dims = max(1, min(dims, min(m.shape) - 1))
+        svd = TruncatedSVD(dims, random_state=0, algorithm="randomized", n_iter=5).fit(m)
+        terms = np.ascontiguousarray(svd.components_.T, dtype=np.float32)  # terms × dims
+        concepts = np.asarray(m @ terms, dtype=np.float32)
+        concepts /= np.maximum(np.linalg.norm(concepts, axis=1, keepdims=True), 1e-9)
+        self.concepts = concepts
+        # Half precision halves the memory of the term vectors; a query sums a handful of them.
+        self.terms = terms.astype(np.float16)
+
+    def scores(self, token_ids: Sequence[int]) -> np.ndarray | None:
+        """Cosine between the query (its token ids) and every concept; None when no token is known."""
+        toks = [t for t in token_ids if 0 <= t < len(self.idf)]
+        if not toks:
+            return None
+        q = (self.idf[toks][:, None] * self.terms[toks].astype(np.float32)).sum(axis=0)
+        norm = float(np.linalg.norm(q))
+        if norm == 0.0:
+            return None
+        return self.concepts @ (q / norm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +127,16 @@ class FusionWeights:
     """How the rankers are combined (declarative, so the evaluation can report what ran).
 
     Per form: ``char`` × character n-gram cosine + ``words`` × BM25 (divided by the query's own maximum),
-    times the label-type weight; per concept the best form, plus ``text`` × the description BM25. Forms
+    times the label-type weight; per concept the best form, plus ``text`` × the description BM25, plus
+    ``semantic`` × the cosine in a latent space of concept words (:class:`ConceptSpace`). Forms
     in another language than the query's count ``other_lang``. ``k1``/``b`` are BM25's usual parameters.
     """
 
     char: float = 1.0
     words: float = 0.6
     text: float = 0.15
+    semantic: float = 0.25
+    semantic_dims: int = 150
     other_lang: float = 0.92
     k1: float = 1.2
     b: float = 0.5
@@ -334,6 +385,7 @@ class LabelIndex:
             (t for u in uniq for t in u), dtype=np.int64, count=int(self.form_tok_ptr[-1])
         )
         self.form_head = np.asarray([self._head(t) for t in self.form_text], dtype=np.int64)
+        self.form_first = np.asarray([self._first(t) for t in self.form_text], dtype=np.int64)
         self.char_vectoriser = CharNgrams()
         self.char_matrix = sp.csc_matrix(self.char_vectoriser.fit_transform([e for _, e in analysed]))
         del analysed
@@ -352,6 +404,19 @@ class LabelIndex:
         self.text_bm25 = _BM25(text_docs, n_terms=n_terms, k1=self.weights.k1, b=0.75) if text_docs else None
         self.text_concept = np.asarray(concept_ids, dtype=np.int64)
         self.text_lang = np.asarray(langs)
+        self.space: ConceptSpace | None = None
+        if self.weights.semantic > 0 and text_docs:
+            rows = np.repeat(self.form_concept, np.diff(self.form_tok_ptr))
+            shape = (n_concepts, n_terms)
+            labels = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, self.form_tok)), shape=shape)
+            labels.sum_duplicates()
+            tm = self.text_bm25.matrix.tocoo() if self.text_bm25 is not None else None
+            descriptions = None
+            if tm is not None:
+                ones = np.ones(len(tm.data), dtype=np.float32)
+                descriptions = sp.csr_matrix((ones, (self.text_concept[tm.row], tm.col)), shape=shape)
+                descriptions.sum_duplicates()
+            self.space = ConceptSpace(labels, descriptions, dims=self.weights.semantic_dims)
 
     def _head(self, normalised_text: str) -> int:
         """Token id of the head word of a title (-1: none).
@@ -369,6 +434,16 @@ class LabelIndex:
         if not head_word:
             return -1
         return self.analyser.word_ids(head_word)[-1]
+
+    def _first(self, normalised_text: str) -> int:
+        """Token id of the head part of the first content word (-1: none or a one-word title).
+
+        Dutch and German titles often put the job noun first ("docent wiskunde", "manager scheepswerf").
+        """
+        content = [w for w in normalised_text.split() if w not in STOPWORDS]
+        if len(content) < 2:
+            return -1
+        return self.analyser.word_ids(content[0])[-1]
 
     def form_tokens(self, form: int) -> np.ndarray:
         """Distinct token ids of one form."""
@@ -396,11 +471,14 @@ class LabelIndex:
         r = self.rank(query, lang=lang)
         return r.concept, r.char
 
-    def rank(self, query: str, *, lang: str | None = None, hide: np.ndarray | None = None) -> Ranking:
+    def rank(
+        self, query: str, *, lang: str | None = None, hide: np.ndarray | None = None, semantic: bool = True
+    ) -> Ranking:
         """First-stage ranking with its per-form evidence (for :meth:`scores_and_char` and the reranker).
 
         ``hide`` (boolean per form) removes forms from the index for this query: the reranker's training
-        ranks a label as if the taxonomy did not contain it.
+        ranks a label as if the taxonomy did not contain it (and then passes ``semantic=False``, because
+        the latent space was built with that label in it).
         """
         w = self.weights
         nq = query_key(query)
@@ -429,7 +507,13 @@ class LabelIndex:
                 extra = np.zeros(self.n_concepts, dtype=np.float32)
                 np.maximum.at(extra, self.text_concept, ts.astype(np.float32))
                 concept += w.text * extra
-        return Ranking(nq, tokens, concept, char, bmn, form_score, extra, hide)
+        cos: np.ndarray | None = None
+        if semantic and self.space is not None and w.semantic > 0:
+            cos = self.space.scores(tokens)
+            if cos is not None:
+                # Only where the lexical rankers found something: the latent space reorders, never invents.
+                concept += np.where(concept > 0, w.semantic * np.maximum(cos, 0.0), 0.0).astype(np.float32)
+        return Ranking(nq, tokens, concept, char, bmn, form_score, extra, hide, cos)
 
     def best_form(self, concept: int, char: np.ndarray) -> str | None:
         """The concept's surface form with the highest character similarity ``char`` (per form)."""

@@ -53,6 +53,9 @@ FEATURES = (
     "agree_n",  # how many of the top candidates fall in that group (occupations: siblings)
     "group_x_agree",
     "one_token_query",
+    "first_in_form",  # the query's first word (multi-word queries) occurs in the best form
+    "first_first",  # ... and is the best form's first word or its head
+    "first_any",  # ... occurs in any form of the concept
 )
 
 
@@ -118,8 +121,9 @@ def features(
     scores = ranking.concept[cands].astype(np.float64)
     best = max(float(scores[0]), 1e-9)
     q_tokens = {t for t in ranking.tokens if t >= 0}
-    n_q = max(len({t for t in ranking.tokens}), 1)  # unknown query words count against coverage
+    n_q = max(len(set(ranking.tokens)), 1)  # unknown query words count against coverage
     q_head = index._head(ranking.query)
+    q_first = index._first(ranking.query)
     top = min(n, AGREEMENT_TOP)
     top_codes = [info.isco[int(c)] for c in cands[:top]]
     top_rel = scores[:top] / best
@@ -145,7 +149,9 @@ def features(
         is_group = bool(info.is_group[c])
         if is_group:
             members = [
-                j for j in range(top) if j != i and not top_is_group[j] and top_codes[j].startswith(code) and code
+                j
+                for j in range(top)
+                if j != i and code and not top_is_group[j] and top_codes[j].startswith(code)
             ]
         else:
             members = [j for j in range(top) if j != i and top_codes[j] == code and code]
@@ -175,6 +181,9 @@ def features(
             float(len(members)),
             agree * float(is_group),
             float(n_q == 1),
+            float(q_first >= 0 and q_first in tokset),
+            float(q_first >= 0 and (q_first == index.form_first[b] or q_first == index.form_head[b])),
+            float(q_first >= 0 and q_first in any_tokens),
         )
     return x
 
@@ -227,7 +236,7 @@ def training_rows(
     qs: list[np.ndarray] = []
     for qi, (text, lang, positives) in enumerate(queries):
         hide = texts == text
-        ranking = index.rank(text, lang=lang, hide=hide)
+        ranking = index.rank(text, lang=lang, hide=hide, semantic=False)
         cands = candidates(ranking)
         y = np.asarray([int(c) in positives for c in cands], dtype=np.int8)
         if not y.any():
@@ -281,22 +290,25 @@ def save(model: Reranker, path: Path, *, meta: dict[str, object]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """CLI: ``python -m matching.taxonomy_rerank DATA_DIR [PER_LANG]`` writes DATA_DIR/occupation_reranker.json."""
+    """CLI: ``python -m matching.taxonomy_rerank DATA_DIR [PER_LANG]``; writes the model into DATA_DIR."""
     if not argv:
         sys.stderr.write("usage: python -m matching.taxonomy_rerank DATA_DIR [PER_LANG]\n")
         return 2
     from matching.taxonomy import RERANKER_FILE, Taxonomy
 
     data_dir = Path(argv[0])
-    per_lang = int(argv[1]) if len(argv) > 1 else 3000
+    per_lang = int(argv[1]) if len(argv) > 1 else 2000
     tx = Taxonomy(data_dir, rerank=False)
     index, info = tx.occupations, tx.occ_info
-    queries = pseudo_queries(index, info, per_lang=per_lang, seed=20261123)
+    seed = 20261123
+    queries = pseudo_queries(index, info, per_lang=per_lang, seed=seed)
     x, y, q = training_rows(index, info, queries)
     # Hold out a fifth of the pseudo-queries to report the gain honestly.
     held = (q % 5) == 0
     model = fit(x[~held], y[~held])
     report = {
+        "labels_per_language": per_lang,
+        "seed": seed,
         "pseudo_queries": int(len(np.unique(q))),
         "held_out_mrr_first_stage": round(mrr(None, x[held], y[held], q[held]), 4),
         "held_out_mrr_reranked": round(mrr(model, x[held], y[held], q[held]), 4),
