@@ -17,6 +17,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -259,15 +260,19 @@ class EncodedVacancy:
     garantiebaan: bool
 
 
-def occupation_tokens_for(key: str, isco: str | None) -> list[tuple[str, int]]:
-    """Tokens of an occupation with their level: (``occ:``key, 0), (isco4, 1), (isco3, 2), (isco2, 3)."""
+@lru_cache(maxsize=1 << 16)
+def occupation_tokens_for(key: str, isco: str | None) -> tuple[tuple[str, int], ...]:
+    """Tokens of an occupation with their level: (``occ:``key, 0), (isco4, 1), (isco3, 2), (isco2, 3).
+
+    Cached: explanations ask for the same few occupations over and over.
+    """
     tokens: list[tuple[str, int]] = [(f"occ:{key}", 0)]
     if isco:
         digits = isco.strip()
         for level, width in ((1, 4), (2, 3), (3, 2)):
             if len(digits) >= width:
                 tokens.append((f"isco{width}:{digits[:width]}", level))
-    return tokens
+    return tuple(tokens)
 
 
 class Encoder:

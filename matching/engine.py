@@ -20,18 +20,28 @@ path's.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+import multiprocessing
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
+import scipy.sparse as sp
 
 from matching.algorithms import DEFAULT_ALGORITHM, FACTOR_ORDER, AlgorithmConfig
-from matching.encoding import EncodedCandidate, EncodedVacancy, Encoder, TaxonomyLike
+from matching.encoding import EncodedCandidate, EncodedVacancy, Encoder, TaxonomyLike, dyadic
 from matching.factors import FACTORS, explain_pair
-from matching.index import EARTH_RADIUS_KM, CandidateIndex, PairBlock, VacancyIndex, Vocabularies, chord_to_km
+from matching.index import (
+    CLASS_NAMES,
+    CandidateIndex,
+    PairBlock,
+    QueryProfile,
+    VacancyIndex,
+    Vocabularies,
+    chord_to_km,
+)
 from matching.types import (
     CandidateFeatures,
     FactorExplanation,
@@ -133,15 +143,14 @@ class MatchEngine:
         filters: MatchFilters | None = None,
     ) -> list[MatchResult]:
         """Vacancies for one candidate, best first, with explanations for the returned ones only."""
-        cand_index = CandidateIndex(self.vocab, self.encoder)
-        cand_index.upsert([candidate])
-        cand_index.materialise()
         index.materialise()
         if len(index) == 0:
             return []
-        scored = self.score_block(PairBlock(cand_index, 0, index, None))
+        record = self.encoder.candidate(candidate)
+        query = QueryProfile.candidate(record, self.vocab, max_travel_km=index_max_travel(self))
+        live = self._score_live(query, index, query_is_candidate=True)
         keep = index.alive.copy()
-        if not candidate.target_group_register:
+        if not record.target_group_register:
             keep &= ~index.array("garantiebaan")
         if filters is not None and filters.sector is not None:
             bit = self.vocab.sectors.get(filters.sector.lower())
@@ -149,12 +158,15 @@ class MatchEngine:
         if filters is not None and filters.country is not None:
             bit = self.vocab.countries.get(filters.country.upper())
             keep &= (index.array("country") & (0 if bit is None else 1 << bit)) != 0
-        chosen = self._select(scored, keep, index.row_ids, limit=limit, filters=filters)
-        record = cand_index.record_at(0)
+        chosen = self._select(live, keep, index.row_ids, limit=limit, filters=filters)
+        scored = live.rows(chosen)
+        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] = {}
         results = []
-        for rank, row in enumerate(chosen, start=1):
+        for i, row in enumerate(chosen):
             vacancy = index.record_at(row)
-            results.append(self._result(record, vacancy, scored, row, rank=rank, other_id=vacancy.id))
+            results.append(
+                self._result(record, vacancy, scored, i, rank=i + 1, other_id=vacancy.id, memo=memo)
+            )
         return results
 
     def rank_candidates(
@@ -166,34 +178,94 @@ class MatchEngine:
         filters: MatchFilters | None = None,
     ) -> list[MatchResult]:
         """Candidates for one vacancy, best first, with explanations for the returned ones only."""
-        vac_index = VacancyIndex(self.vocab, self.encoder)
-        vac_index.upsert([vacancy])
-        vac_index.materialise()
         index.materialise()
         if len(index) == 0:
             return []
-        scored = self.score_block(PairBlock(index, None, vac_index, 0))
+        record = self.encoder.vacancy(vacancy)
+        query = QueryProfile.vacancy(record, self.vocab)
+        live = self._score_live(query, index, query_is_candidate=False)
         keep = index.alive.copy()
-        if vacancy.garantiebaan:
+        if record.garantiebaan:
             keep &= index.array("target_group_register")
         if filters is not None and filters.sector is not None:
             bit = self.vocab.sectors.get(filters.sector.lower())
             keep &= (index.array("sectors") & (0 if bit is None else 1 << bit)) != 0
         if filters is not None and filters.country is not None:
-            # For candidates, "country" filters on where they live.
+            # For candidates, "country" filters on where they live (the last part of the "misc" class key).
             country = filters.country.upper()
-            keep &= np.asarray([r is not None and r.country == country for r in index.records_by_row()])
-        chosen = self._select(scored, keep, index.row_ids, limit=limit, filters=filters)
-        record = vac_index.record_at(0)
+            ids, _reps = index.classes("misc")
+            lives_there = np.asarray([key[-1] == country for key in index.class_keys("misc")], dtype=bool)
+            keep &= lives_there[ids]
+        chosen = self._select(live, keep, index.row_ids, limit=limit, filters=filters)
+        scored = live.rows(chosen)
+        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] = {}
         results = []
-        for rank, row in enumerate(chosen, start=1):
+        for i, row in enumerate(chosen):
             candidate = index.record_at(row)
-            results.append(self._result(candidate, record, scored, row, rank=rank, other_id=candidate.id))
+            results.append(
+                self._result(candidate, record, scored, i, rank=i + 1, other_id=candidate.id, memo=memo)
+            )
         return results
+
+    def _score_live(
+        self, query: QueryProfile, index: CandidateIndex | VacancyIndex, *, query_is_candidate: bool
+    ) -> _LiveScores:
+        """Score one profile against every materialised row of an index.
+
+        Competences are scored per row (sparse products). Every other factor depends on a few columns of the
+        index side only, so it is scored once per row class (see ``index.CLASS_NAMES``: a handful of
+        locations, occupations, hour ranges...) with the same factor code, and gathered per row.
+        """
+        thresholds = self.algorithm.thresholds
+
+        def block(rows: IntArray | None) -> PairBlock:
+            if query_is_candidate:
+                return PairBlock(query, 0, index, rows)  # type: ignore[arg-type]
+            return PairBlock(index, rows, query, 0)  # type: ignore[arg-type]
+
+        comp = np.asarray(FACTORS["competences"].score(block(None), thresholds).score, dtype=np.float64)
+        comp_contribution = np.rint(comp * self._weights100["competences"]).astype(np.int64)
+        base = comp_contribution.copy()
+        unmet = np.zeros(base.shape, dtype=np.int64)
+        per_class: dict[str, tuple[npt.NDArray[np.int32], dict[str, FloatArray], dict[str, IntArray]]] = {}
+        distance_cls = np.zeros(0)
+        for cls in CLASS_NAMES:
+            ids, reps = index.classes(cls)
+            cls_block = block(reps)
+            scores: dict[str, FloatArray] = {}
+            contributions: dict[str, IntArray] = {}
+            cls_base = np.zeros(reps.size, dtype=np.int64)
+            cls_unmet = np.zeros(reps.size, dtype=np.int64)
+            for name in _CLASS_FACTORS[cls]:
+                result = FACTORS[name].score(cls_block, thresholds)
+                s = np.asarray(result.score, dtype=np.float64)
+                contribution = np.rint(s * self._weights100[name]).astype(np.int64)
+                scores[name] = s
+                contributions[name] = contribution
+                cls_base += contribution
+                if result.unmet is not None:
+                    cls_unmet += result.unmet
+            if cls == "travel":
+                distance_cls = np.asarray(cls_block.distance_km(), dtype=np.float64)
+            base += cls_base[ids]
+            if cls_unmet.any():
+                unmet += cls_unmet[ids]
+            per_class[cls] = (ids, scores, contributions)
+        multiplier = np.asarray(self._multipliers)[np.minimum(unmet, _MAX_UNMET)]
+        score = np.where(unmet > 0, np.rint(base * multiplier).astype(np.int64), base)
+        return _LiveScores(
+            comp=comp,
+            comp_contribution=comp_contribution,
+            per_class=per_class,
+            distance_cls=distance_cls,
+            unmet=unmet,
+            base=base,
+            score=score,
+        )
 
     def _select(
         self,
-        scored: ScoredBlock,
+        scored: ScoredBlock | _LiveScores,
         keep: npt.NDArray[np.bool_],
         row_ids: npt.NDArray[np.object_],
         *,
@@ -202,7 +274,7 @@ class MatchEngine:
     ) -> list[int]:
         """Rows of the top ``limit`` results: unmet requirements last, then score, then id."""
         if filters is not None and filters.max_km is not None:
-            keep = keep & (scored.distance_km <= filters.max_km)
+            keep = keep & (scored.distance_km <= filters.max_km)  # (a gather for _LiveScores)
         if filters is not None and filters.min_score is not None:
             keep = keep & (scored.score >= math.ceil(filters.min_score * 100 - 1e-9))
         if limit <= 0:
@@ -228,8 +300,9 @@ class MatchEngine:
         *,
         rank: int,
         other_id: str,
+        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] | None = None,
     ) -> MatchResult:
-        explanation, unmet = self.explain(candidate, vacancy, scored=scored, position=i)
+        explanation, unmet = self.explain(candidate, vacancy, scored=scored, position=i, memo=memo)
         return MatchResult(
             id=other_id,
             score=int(scored.score[i]) / 100,
@@ -246,27 +319,44 @@ class MatchEngine:
         *,
         scored: ScoredBlock,
         position: int,
+        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] | None = None,
     ) -> tuple[tuple[FactorExplanation, ...], tuple[Unmet, ...]]:
-        """Explanation and unmet requirements of one scored pair (contributions add up to its score)."""
+        """Explanation and unmet requirements of one scored pair (contributions add up to its score).
+
+        ``memo`` (one dict per ranking call) reuses the explanation of a factor whose inputs — the few
+        record fields it reads (see ``_explain_key``), its score and contribution — were explained before.
+        """
         thresholds = self.algorithm.thresholds
         distance = float(scored.distance_km[position])
         items: list[FactorExplanation] = []
         unmet: list[Unmet] = []
         for name in FACTOR_ORDER:
             s = float(scored.factor_scores[name][position])
+            contribution = int(scored.contributions[name][position])
+            key = None
+            if memo is not None:
+                inputs = _explain_key(name, candidate, vacancy, distance)
+                if inputs is not None:
+                    key = (name, s, contribution, inputs)
+                    hit = memo.get(key)
+                    if hit is not None:
+                        unmet.extend(hit[1])
+                        items.append(hit[0])
+                        continue
             detail, factor_unmet = explain_pair(
                 name, candidate, vacancy, score=s, distance_km=distance, thresholds=thresholds
             )
             unmet.extend(factor_unmet)
-            items.append(
-                FactorExplanation(
-                    factor=name,
-                    weight=self.algorithm.weights[name],
-                    score=round(s, 4),
-                    contribution=int(scored.contributions[name][position]) / 100,
-                    detail=detail,
-                )
+            item = FactorExplanation(
+                factor=name,
+                weight=self.algorithm.weights[name],
+                score=round(s, 4),
+                contribution=contribution / 100,
+                detail=detail,
             )
+            items.append(item)
+            if key is not None:
+                memo[key] = (item, factor_unmet)  # type: ignore[index]
         n_unmet = int(scored.unmet[position])
         if n_unmet:
             penalty = int(scored.score[position]) - int(scored.base[position])
@@ -300,7 +390,8 @@ class MatchEngine:
 
         Feasible: eligible (garantiebaan rule), within the candidate's reach in an allowed country, and every
         hard requirement met. Scores equal :meth:`rank_vacancies`'. Candidates come in a deterministic
-        spatial order; ``workers`` threads score chunks in parallel (numpy and scipy release the GIL).
+        spatial order; with ``workers`` > 1, forked worker processes score chunks in parallel (threads where
+        fork is unavailable). Results do not depend on ``chunk_size`` or ``workers``; ties break by id.
         """
         yield from self._batch(
             query=cand_index, target=vac_index, k=k, ids=candidate_ids, workers=workers, chunk=chunk_size
@@ -349,109 +440,62 @@ class MatchEngine:
         cands: CandidateIndex = query if candidates_query else target  # type: ignore[assignment]
         vacs: VacancyIndex = target if candidates_query else query  # type: ignore[assignment]
         plan = _BatchPlan.build(cands, vacs)
-        # Spatial order makes each chunk compact, so its KD-tree query returns few targets.
+        # Spatial order keeps the output order of earlier versions (and chunks compact).
         q_xyz = query.array("xyz")
         order = np.lexsort((q_rows, np.round(q_xyz[q_rows, 0] * 200), np.round(q_xyz[q_rows, 2] * 200)))
         q_rows = q_rows[order]
-        tree = cKDTree(target.array("xyz")[t_rows])
+        # Ties break by id: the rank of each target's id among all live targets (global, so any chunking
+        # or subset of queries orders equal scores the same way).
         id_rank = np.zeros(len(target.row_ids), dtype=np.int64)
         id_rank[t_rows[np.argsort(target.row_ids[t_rows].astype(str), kind="stable")]] = np.arange(
             t_rows.size
         )
-        max_limit = float(cands.array("limit_km")[np.flatnonzero(cands.alive)].max())
-        chunks = [q_rows[i : i + chunk] for i in range(0, q_rows.size, chunk)]
-
-        def run(rows: IntArray) -> list[tuple[str, list[tuple[str, float]]]]:
-            return self._batch_chunk(
-                rows,
-                query=query,
-                target=target,
-                t_rows=t_rows,
-                tree=tree,
-                id_rank=id_rank,
-                k=k,
-                plan=plan,
-                candidates_query=candidates_query,
-                max_limit=max_limit,
-            )
-
-        if workers <= 1:
-            for rows in chunks:
-                yield from run(rows)
-            return
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for out in pool.map(run, chunks):
-                yield from out
-
-    def _batch_chunk(
-        self,
-        rows: IntArray,
-        *,
-        query: CandidateIndex | VacancyIndex,
-        target: CandidateIndex | VacancyIndex,
-        t_rows: IntArray,
-        tree: cKDTree,
-        id_rank: IntArray,
-        k: int,
-        plan: _BatchPlan,
-        candidates_query: bool,
-        max_limit: float,
-    ) -> list[tuple[str, list[tuple[str, float]]]]:
-        xyz = query.array("xyz")[rows]
-        centre = xyz.mean(axis=0)
-        norm = float(np.linalg.norm(centre))
-        centre = centre / norm if norm > 0 else np.array([1.0, 0.0, 0.0])
-        spread_km = float(
-            (
-                2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(np.linalg.norm(xyz - centre, axis=1) / 2, 1.0))
-            ).max()
-        )
-        reach = float(query.array("limit_km")[rows].max()) if candidates_query else max_limit
-        radius_km = spread_km + reach + 1.0  # +1 km: rounding of distances to 0.1 km
-        chord = 2.0 * math.sin(min(radius_km / (2.0 * EARTH_RADIUS_KM), math.pi / 2))
-        local = np.asarray(sorted(tree.query_ball_point(centre, chord)), dtype=np.int64)
-        query_ids = query.row_ids
-        if local.size == 0:
-            return [(str(query_ids[r]), []) for r in rows.tolist()]
-        targets = t_rows[local]
-        # Hard filters before scoring: requirement signatures (languages, licences, certificates, country,
-        # garantiebaan eligibility) are compatible or not as a whole; distances are computed per pair of
-        # distinct locations. Survivors are exactly the pairs without unmet hard requirements.
-        c_rows, v_rows = (rows, targets) if candidates_query else (targets, rows)
-        compatible = plan.compatible[plan.c_sig[c_rows][:, None], plan.v_sig[v_rows][None, :]]
-        c_loc, c_loc_xyz = _locations(plan.cands.array("xyz")[c_rows])
-        v_loc, v_loc_xyz = _locations(plan.vacs.array("xyz")[v_rows])
-        loc_km = chord_to_km(
-            (c_loc_xyz[:, None, 0] - v_loc_xyz[None, :, 0]) ** 2
-            + (c_loc_xyz[:, None, 1] - v_loc_xyz[None, :, 1]) ** 2
-            + (c_loc_xyz[:, None, 2] - v_loc_xyz[None, :, 2]) ** 2
-        )
-        within = loc_km[c_loc[:, None], v_loc[None, :]] <= plan.cands.array("limit_km")[c_rows][:, None]
-        feasible = compatible & within
+        # Regional blocking and hard filters at class level: targets grouped by feasibility class, and per
+        # query class the target classes that are compatible and within reach.
+        t_fc = (plan.v_fc if candidates_query else plan.c_fc)[t_rows]
+        t_order = np.argsort(t_fc, kind="stable")
+        t_sorted = t_rows[t_order]
+        n_t_fc = plan.feasible.shape[1 if candidates_query else 0]
+        t_starts = np.searchsorted(t_fc[t_order], np.arange(n_t_fc + 1))
+        transposed: dict[str, sp.csr_matrix] = {}
         if not candidates_query:
-            feasible = feasible.T
-        qi, tj = np.nonzero(feasible)  # row-major: grouped by query row
-        results: dict[int, list[tuple[str, float]]] = {}
-        if qi.size:
-            if candidates_query:
-                block = PairBlock.pairs(plan.cands, rows, qi, plan.vacs, targets, tj)
-            else:
-                block = PairBlock.pairs(plan.cands, targets, tj, plan.vacs, rows, qi)
-            scored = self.score_block(block)
-            ok = scored.unmet == 0  # by construction; kept as a guard
-            qi, tj, score = qi[ok], tj[ok], scored.score[ok]
-            key = (10000 - score) * np.int64(t_rows.size) + id_rank[targets[tj]]
-            order = np.lexsort((key, qi))
-            qi, tj, score = qi[order], tj[order], score[order]
-            starts = np.searchsorted(qi, np.arange(rows.size))
-            within_rank = np.arange(qi.size) - starts[qi]
-            take = within_rank < k
-            target_ids = target.row_ids
-            for q, t, sc in zip(
-                qi[take].tolist(), targets[tj[take]].tolist(), score[take].tolist(), strict=True
-            ):
-                results.setdefault(q, []).append((str(target_ids[t]), sc / 100))
-        return [(str(query_ids[r]), results.get(i, [])) for i, r in enumerate(rows.tolist())]
+            # Few vacancies against all candidates: products go through the candidates' concept columns.
+            related_credit = dyadic(self.algorithm.thresholds["related_credit"])
+            held = cands.matrix("held")
+            related = cands.matrix("related")
+            transposed["held"] = held.T.tocsr()
+            transposed["skills"] = (held + related * np.float32(related_credit)).T.tocsr()
+        job = _BatchJob(
+            transposed=transposed,
+            tables=_ClassTables.build(self, cands, vacs),
+            engine=self,
+            query=query,
+            target=target,
+            plan=plan,
+            candidates_query=candidates_query,
+            t_sorted=t_sorted,
+            t_starts=t_starts,
+            id_rank=id_rank,
+            k=k,
+        )
+        chunks = [q_rows[i : i + chunk] for i in range(0, q_rows.size, chunk)]
+        query_ids = query.row_ids
+        target_ids = target.row_ids
+
+        def emit(rows: IntArray, out: tuple[IntArray, IntArray, IntArray]) -> Iterator[tuple[str, list]]:
+            counts, tops, scores = out
+            tops_ids = target_ids[tops].tolist()
+            values = (scores / 100).tolist()
+            at = 0
+            for row, n in zip(rows.tolist(), counts.tolist(), strict=True):
+                yield str(query_ids[row]), list(zip(tops_ids[at : at + n], values[at : at + n], strict=True))
+                at += n
+
+        if workers <= 1 or len(chunks) <= 1:
+            for rows in chunks:
+                yield from emit(rows, job.run(rows))
+            return
+        yield from _parallel(job, chunks, workers, emit)
 
 
 def _locations(xyz: FloatArray) -> tuple[IntArray, FloatArray]:
@@ -463,19 +507,25 @@ def _locations(xyz: FloatArray) -> tuple[IntArray, FloatArray]:
 
 @dataclass
 class _BatchPlan:
-    """Requirement signatures of both sides and which signature pairs are compatible (no unmet, eligible)."""
+    """Hard filters at class level.
+
+    Requirement signatures (languages, licences, certificates, countries, garantiebaan) are compatible or not
+    as a whole; travel classes (location, reach) are within reach or not. A feasibility class is a pair
+    (signature, travel class); ``feasible[c_fc, v_fc]`` says whether candidates of one class meet every hard
+    requirement of vacancies of the other — exactly the pairs without unmet hard requirements.
+    """
 
     cands: CandidateIndex
     vacs: VacancyIndex
-    c_sig: IntArray
-    v_sig: IntArray
-    compatible: npt.NDArray[np.bool_]
+    c_fc: IntArray
+    v_fc: IntArray
+    feasible: npt.NDArray[np.bool_]
 
     @classmethod
     def build(cls, cands: CandidateIndex, vacs: VacancyIndex) -> _BatchPlan:
         c_keys: dict[tuple[object, ...], int] = {}
         c_reps: list[EncodedCandidate] = []
-        c_sig = np.full(len(cands.row_ids), -1, dtype=np.int64)
+        c_sig = np.zeros(len(cands.row_ids), dtype=np.int64)
         for row in np.flatnonzero(cands.alive).tolist():
             r = cands.record_at(row)
             key = (
@@ -491,7 +541,7 @@ class _BatchPlan:
             c_sig[row] = c_keys[key]
         v_keys: dict[tuple[object, ...], int] = {}
         v_reps: list[EncodedVacancy] = []
-        v_sig = np.full(len(vacs.row_ids), -1, dtype=np.int64)
+        v_sig = np.zeros(len(vacs.row_ids), dtype=np.int64)
         for row in np.flatnonzero(vacs.alive).tolist():
             v = vacs.record_at(row)
             key = (tuple(sorted(v.languages.items())), v.licences, v.certificates, v.country, v.garantiebaan)
@@ -499,7 +549,7 @@ class _BatchPlan:
                 v_keys[key] = len(v_reps)
                 v_reps.append(v)
             v_sig[row] = v_keys[key]
-        compatible = np.zeros((len(c_reps) + 1, len(v_reps) + 1), dtype=bool)  # last row/col: dead rows
+        compatible = np.zeros((max(len(c_reps), 1), max(len(v_reps), 1)), dtype=bool)
         for i, c in enumerate(c_reps):
             for j, v in enumerate(v_reps):
                 compatible[i, j] = (
@@ -509,4 +559,304 @@ class _BatchPlan:
                     and v.certificates <= c.certificates
                     and all(c.languages.get(lang, 0) >= level for lang, level in v.languages.items())
                 )
-        return cls(cands, vacs, c_sig, v_sig, compatible)
+        c_travel, c_travel_reps = cands.classes("travel")
+        v_travel, v_travel_reps = vacs.classes("travel")
+        # Distances between class locations: the same float64 arithmetic on the stored float32 points as
+        # PairBlock.distance_km, so "within reach" agrees with the travel factor exactly.
+        c3 = cands.array("xyz")[c_travel_reps].astype(np.float64)
+        v3 = vacs.array("xyz")[v_travel_reps].astype(np.float64)
+        km = chord_to_km(
+            (c3[:, None, 0] - v3[None, :, 0]) ** 2
+            + (c3[:, None, 1] - v3[None, :, 1]) ** 2
+            + (c3[:, None, 2] - v3[None, :, 2]) ** 2
+        )
+        within = km <= cands.array("limit_km")[c_travel_reps][:, None]
+        c_pairs, c_fc = np.unique(c_sig * len(c_travel_reps) + c_travel, return_inverse=True)
+        v_pairs, v_fc = np.unique(v_sig * len(v_travel_reps) + v_travel, return_inverse=True)
+        feasible = (
+            compatible[(c_pairs // len(c_travel_reps))[:, None], (v_pairs // len(v_travel_reps))[None, :]]
+            & within[(c_pairs % len(c_travel_reps))[:, None], (v_pairs % len(v_travel_reps))[None, :]]
+        )
+        return cls(
+            cands, vacs, c_fc.reshape(-1).astype(np.int64), v_fc.reshape(-1).astype(np.int64), feasible
+        )
+
+
+@dataclass
+class _BatchJob:
+    """Everything a batch worker needs; ``run`` scores one chunk of query rows."""
+
+    tables: _ClassTables
+    engine: MatchEngine
+    query: CandidateIndex | VacancyIndex
+    target: CandidateIndex | VacancyIndex
+    plan: _BatchPlan
+    candidates_query: bool
+    t_sorted: IntArray
+    t_starts: IntArray
+    id_rank: IntArray
+    k: int
+    transposed: dict[str, sp.csr_matrix]
+
+    def run(self, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """Top-k per query row: (count per row, target rows, scores in hundredths), rows in order."""
+        plan = self.plan
+        q_fc = (plan.c_fc if self.candidates_query else plan.v_fc)[rows]
+        table = plan.feasible if self.candidates_query else plan.feasible.T
+        # Feasible pairs without any grid: per query class, the target rows of its feasible target classes.
+        qi_parts: list[IntArray] = []
+        t_parts: list[IntArray] = []
+        starts, sorted_targets = self.t_starts, self.t_sorted
+        unique_fc, inverse = np.unique(q_fc, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        for u, fc in enumerate(unique_fc.tolist()):
+            classes = np.flatnonzero(table[fc])
+            if classes.size == 0:
+                continue
+            lo, hi = starts[classes], starts[classes + 1]
+            lengths = hi - lo
+            total = int(lengths.sum())
+            if total == 0:
+                continue
+            ends = np.cumsum(lengths)
+            targets = sorted_targets[np.repeat(lo - (ends - lengths), lengths) + np.arange(total)]
+            members = np.flatnonzero(inverse == u)
+            qi_parts.append(np.repeat(members, total))
+            t_parts.append(np.tile(targets, members.size))
+        if not qi_parts:
+            return (
+                np.zeros(rows.size, dtype=np.int64),
+                np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=np.int64),
+            )
+        qi = np.concatenate(qi_parts)
+        t_all = np.concatenate(t_parts)
+        # All target rows as the "unique" side: its matrices are used as they are, without a row gather.
+        every = np.arange(len(self.target.row_ids), dtype=np.int64)
+        if self.candidates_query:
+            block = PairBlock.pairs(plan.cands, rows, qi, plan.vacs, every, t_all)
+        else:
+            block = PairBlock.pairs(plan.cands, every, t_all, plan.vacs, rows, qi)
+            block.transposed = self.transposed
+        score, unmet = self.tables.score(block, np.asarray(block.c_rows), np.asarray(block.v_rows))
+        ok = unmet == 0  # by construction; kept as a guard
+        qi, t_all, score = qi[ok], t_all[ok], score[ok]
+        # Best first per query: score descending, then id (the global id rank, never a local one).
+        n = np.int64(self.id_rank.size)
+        key = (qi * np.int64(10001) + (np.int64(10000) - score)) * n + self.id_rank[t_all]
+        order = np.argsort(key, kind="stable")
+        qi, t_all, score = qi[order], t_all[order], score[order]
+        starts_q = np.searchsorted(qi, np.arange(rows.size))
+        take = (np.arange(qi.size) - starts_q[qi]) < self.k
+        counts = np.bincount(qi[take], minlength=rows.size)
+        return counts, t_all[take], score[take]
+
+
+def _subclasses(
+    index: CandidateIndex | VacancyIndex, key: Callable[[Any], Hashable]
+) -> tuple[npt.NDArray[np.int64], IntArray]:
+    """Class number per row by ``key`` of its record (removed rows: class 0), a representative per class."""
+    ids = np.zeros(len(index.row_ids), dtype=np.int64)
+    seen: dict[Hashable, int] = {}
+    reps: list[int] = []
+    for row, record in enumerate(index.records_by_row()):
+        if record is None:
+            continue
+        k = key(record)
+        found = seen.get(k)
+        if found is None:
+            found = seen[k] = len(reps)
+            reps.append(row)
+        ids[row] = found
+    if not reps:
+        reps.append(0)
+    return ids, np.asarray(reps, dtype=np.int64)
+
+
+def _levels_key(record: Any) -> Hashable:
+    return tuple(sorted(record.languages.items()))
+
+
+def _hours_key(record: Any) -> Hashable:
+    return (record.hours_min, record.hours_max)
+
+
+#: Per factor (other than competences): what of a record its pair score reads, on either side. Travel and
+#: occupation use the index's own row classes.
+_FACTOR_KEYS: dict[str, Callable[[Any], Hashable]] = {
+    "language": _levels_key,
+    "hours": _hours_key,
+    "education": lambda r: r.education,
+    "driving_licences": lambda r: r.licences,
+    "certificates": lambda r: r.certificates,
+}
+_UNMET_SHIFT = np.int64(1) << np.int64(32)
+
+
+@dataclass
+class _ClassTables:
+    """Batch scoring by class: every factor except competences depends on a few fields of each side, so it is
+    scored once per pair of classes (candidate class × vacancy class) with the factor's own code, and a pair
+    looks its contribution up. Contribution and unmet count share one int64 (unmet in the high bits)."""
+
+    engine: MatchEngine
+    c_off: list[IntArray]  # per table: candidate class × width, per candidate row
+    v_ids: list[IntArray]  # per table: vacancy class, per vacancy row
+    tables: list[IntArray]  # per table: contribution + unmet · 2³², flat
+
+    @classmethod
+    def build(cls, engine: MatchEngine, cands: CandidateIndex, vacs: VacancyIndex) -> _ClassTables:
+        thresholds = engine.algorithm.thresholds
+        groups: list[
+            tuple[tuple[str, ...], tuple[npt.NDArray[Any], IntArray], tuple[npt.NDArray[Any], IntArray]]
+        ]
+        groups = [
+            (("travel",), cands.classes("travel"), vacs.classes("travel")),
+            (("occupation",), cands.classes("occupation"), vacs.classes("occupation")),
+        ]
+        for factor, key in _FACTOR_KEYS.items():
+            groups.append(((factor,), _subclasses(cands, key), _subclasses(vacs, key)))
+        c_off: list[IntArray] = []
+        v_ids: list[IntArray] = []
+        tables: list[IntArray] = []
+        for factors, (c_cls, c_reps), (v_cls, v_reps) in groups:
+            n_c, n_v = c_reps.size, v_reps.size
+            c_pos = np.repeat(np.arange(n_c, dtype=np.int64), n_v)
+            v_pos = np.tile(np.arange(n_v, dtype=np.int64), n_c)
+            block = PairBlock.pairs(cands, c_reps, c_pos, vacs, v_reps, v_pos)
+            table = np.zeros(n_c * n_v, dtype=np.int64)
+            for factor in factors:
+                result = FACTORS[factor].score(block, thresholds)
+                s = np.asarray(result.score, dtype=np.float64)
+                table += np.rint(s * engine._weights100[factor]).astype(np.int64)
+                if result.unmet is not None:
+                    table += np.asarray(result.unmet, dtype=np.int64) * _UNMET_SHIFT
+            c_off.append(c_cls.astype(np.int64) * n_v)
+            v_ids.append(v_cls.astype(np.int64))
+            tables.append(table)
+        return cls(engine, c_off, v_ids, tables)
+
+    def score(self, block: PairBlock, c_rows: IntArray, v_rows: IntArray) -> tuple[IntArray, IntArray]:
+        """Scores (hundredths) and unmet counts of the pairs of a block, as ``MatchEngine.score_block``."""
+        engine = self.engine
+        comp = np.asarray(FACTORS["competences"].score(block, engine.algorithm.thresholds).score, np.float64)
+        total = np.rint(comp * engine._weights100["competences"]).astype(np.int64)
+        for c_off, v_ids, table in zip(self.c_off, self.v_ids, self.tables, strict=True):
+            total += table[c_off[c_rows] + v_ids[v_rows]]
+        unmet = total >> np.int64(32)
+        base = total & (_UNMET_SHIFT - 1)
+        multiplier = np.asarray(engine._multipliers)[np.minimum(unmet, _MAX_UNMET)]
+        score = np.where(unmet > 0, np.rint(base * multiplier).astype(np.int64), base)
+        return score, unmet
+
+
+_JOB: _BatchJob | None = None  # in a forked batch worker: the job it serves
+
+
+def _set_job(job: _BatchJob) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _run_forked(rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    assert _JOB is not None
+    return _JOB.run(rows)
+
+
+def _parallel(
+    job: _BatchJob,
+    chunks: list[IntArray],
+    workers: int,
+    emit: Callable[[IntArray, tuple[IntArray, IntArray, IntArray]], Iterator[tuple[str, list]]],
+) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+    """Score chunks in ``workers`` forked processes: the job (indexes, tables) reaches them through fork,
+    copy-on-write, and only row numbers and compact results travel; where fork is unavailable, threads."""
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        context = None
+    if context is None:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for rows, out in zip(chunks, pool.map(job.run, chunks), strict=True):
+                yield from emit(rows, out)
+        return
+    with context.Pool(processes=workers, initializer=_set_job, initargs=(job,)) as pool:
+        for rows, out in zip(chunks, pool.imap(_run_forked, chunks), strict=True):
+            yield from emit(rows, out)
+
+
+#: Factors scored per row class in the live path (competences are scored per row).
+_CLASS_FACTORS: dict[str, tuple[str, ...]] = {
+    "travel": ("travel",),
+    "occupation": ("occupation",),
+    "misc": ("language", "hours", "education", "driving_licences", "certificates"),
+}
+assert sorted(f for names in _CLASS_FACTORS.values() for f in names) == sorted(
+    set(FACTOR_ORDER) - {"competences"}
+)
+
+
+def index_max_travel(engine: MatchEngine) -> float:
+    """The algorithm's cap on a candidate's travel radius (what CandidateIndex stores as ``limit_km``)."""
+    return float(engine.algorithm.thresholds["max_travel_km"])
+
+
+@dataclass(frozen=True, slots=True)
+class _LiveScores:
+    """One profile against every row of an index: totals per row, factor numbers per row class."""
+
+    comp: FloatArray
+    comp_contribution: IntArray
+    per_class: dict[str, tuple[npt.NDArray[np.int32], dict[str, FloatArray], dict[str, IntArray]]]
+    distance_cls: FloatArray
+    unmet: IntArray
+    base: IntArray
+    score: IntArray
+
+    @property
+    def distance_km(self) -> FloatArray:
+        """Distance per row (gathered from the travel classes)."""
+        return self.distance_cls[self.per_class["travel"][0]]
+
+    def rows(self, rows: Sequence[int]) -> ScoredBlock:
+        """A :class:`ScoredBlock` of just these rows (position i = rows[i]), for explanations."""
+        r = np.asarray(rows, dtype=np.int64)
+        scores: dict[str, FloatArray] = {"competences": self.comp[r]}
+        contributions: dict[str, IntArray] = {"competences": self.comp_contribution[r]}
+        for cls, (ids, cls_scores, cls_contributions) in self.per_class.items():
+            at = ids[r]
+            for name in _CLASS_FACTORS[cls]:
+                scores[name] = cls_scores[name][at]
+                contributions[name] = cls_contributions[name][at]
+        return ScoredBlock(
+            {name: scores[name] for name in FACTOR_ORDER},
+            {name: contributions[name] for name in FACTOR_ORDER},
+            self.unmet[r],
+            self.base[r],
+            self.score[r],
+            self.distance_cls[self.per_class["travel"][0][r]],
+        )
+
+
+def _explain_key(
+    name: str, c: EncodedCandidate, v: EncodedVacancy, distance_km: float
+) -> tuple[object, ...] | None:
+    """Every input a factor's ``explain`` reads besides score and thresholds (None: not memoised).
+
+    Two pairs with equal keys (and equal scores) get the same text; keep in step with the factor modules.
+    """
+    if name == "hours":
+        return (c.hours_min, c.hours_max, v.hours_min, v.hours_max)
+    if name == "education":
+        return (c.education, c.education_level, v.education, v.education_level)
+    if name == "driving_licences":
+        return (c.licences, v.licences)
+    if name == "travel":
+        return (c.max_travel_km, c.work_countries, v.country, distance_km)
+    if name == "language":
+        return (tuple(c.languages.items()), tuple(v.languages.items()))
+    if name == "certificates":
+        return (c.certificates, v.certificates, tuple(v.certificate_labels.items()))
+    if name == "occupation":
+        return (c.occupation_labels, v.occupation_key, v.isco, v.occupation_label, v.title)
+    return None  # competences: different for nearly every pair

@@ -12,7 +12,7 @@ candidates × vacancies to the factors, with every per-profile array already sha
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -23,7 +23,12 @@ import scipy.sparse as sp
 from matching.encoding import EncodedCandidate, EncodedVacancy, Encoder
 from matching.types import CandidateFeatures, VacancyFeatures
 
-__all__ = ["CandidateIndex", "PairBlock", "VacancyIndex", "Vocabularies"]
+__all__ = ["CLASS_NAMES", "CandidateIndex", "PairBlock", "QueryProfile", "VacancyIndex", "Vocabularies"]
+
+#: Row classes of an index and the factors scored through them: "travel" (location, reach, countries),
+#: "occupation" (occupation tokens) and "misc" (hours, education, languages, licences, certificates; for
+#: candidates also the home country, which the live country filter reads).
+CLASS_NAMES: tuple[str, ...] = ("travel", "occupation", "misc")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -170,6 +175,11 @@ def _dense(indices: np.ndarray, data: np.ndarray, width: int) -> FloatArray:
     return dense
 
 
+def _is_all_rows(rows: np.ndarray, n: int) -> bool:
+    """Whether ``rows`` is 0, 1, …, n−1 (then a matrix needs no row gather)."""
+    return rows.size == n and bool(np.array_equal(rows, np.arange(n)))
+
+
 def _mask(keys: Iterable[str], vocab: Vocabulary) -> int:
     out = 0
     for key in keys:
@@ -197,10 +207,54 @@ class _Index(Generic[R]):
         self._matrices: dict[str, sp.csr_matrix] = {}
         self._ids = np.zeros(0, dtype=object)
         self._lock = threading.RLock()
+        # Row classes (see _class_key): rows of one class have identical arrays for the factors scored
+        # through that class, so a query scores each class once and gathers (see MatchEngine, live path).
+        self._class_of: dict[str, dict[Hashable, int]] = {name: {} for name in CLASS_NAMES}
+        self._class_reps: dict[str, list[int]] = {name: [] for name in CLASS_NAMES}
+        self._class_ids: dict[str, npt.NDArray[np.int32]] = {
+            name: np.zeros(0, dtype=np.int32) for name in CLASS_NAMES
+        }
+        self._class_cache: dict[str, tuple[int, IntArray]] = {}
+        self._columns: dict[str, tuple[sp.csr_matrix, tuple[IntArray, np.ndarray, np.ndarray, int]]] = {}
 
     # -- mutation ---------------------------------------------------------------------------------
     def _encode(self, features: object) -> R:
         raise NotImplementedError
+
+    def _class_key(self, name: str, record: R) -> Hashable:
+        """Everything of a record that the arrays of the factors scored through class ``name`` hold."""
+        raise NotImplementedError
+
+    def _add_classes(self, rows: Sequence[R], offset: int) -> None:
+        for name in CLASS_NAMES:
+            of, reps = self._class_of[name], self._class_reps[name]
+            ids = np.empty(len(rows), dtype=np.int32)
+            for i, record in enumerate(rows):
+                key = self._class_key(name, record)
+                found = of.get(key)
+                if found is None:
+                    found = of[key] = len(reps)
+                    reps.append(offset + i)
+                ids[i] = found
+            old = self._class_ids[name]
+            self._class_ids[name] = ids if old.size == 0 else np.concatenate([old, ids])
+
+    def class_keys(self, name: str) -> list[Hashable]:
+        """The key of every class of ``name``, by class number."""
+        self.materialise()
+        with self._lock:
+            return list(self._class_of[name])
+
+    def classes(self, name: str) -> tuple[npt.NDArray[np.int32], IntArray]:
+        """Class number per materialised row and one representative row per class (see ``CLASS_NAMES``)."""
+        self.materialise()
+        with self._lock:
+            reps = self._class_reps[name]
+            cached = self._class_cache.get(name)
+            if cached is None or cached[0] != len(reps):
+                cached = (len(reps), np.asarray(reps, dtype=np.int64))
+                self._class_cache[name] = cached
+            return self._class_ids[name], cached[1]
 
     def upsert(self, features: Iterable[CandidateFeatures] | Iterable[VacancyFeatures]) -> None:
         """Add or replace profiles by id: encodes them, tombstones replaced rows and appends new ones."""
@@ -288,10 +342,37 @@ class _Index(Generic[R]):
         """A per-row sparse concept matrix by name."""
         return self._matrices[name]
 
+    def columns(
+        self, name: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32], int]:
+        """Column-major copy of a matrix (indptr, row numbers, values, rows), built on first use per build.
+
+        A query with a few concepts then touches only their columns instead of the whole matrix.
+        """
+        matrix = self._matrices[name]
+        cached = self._columns.get(name)
+        if cached is not None and cached[0] is matrix:
+            return cached[1]
+        with self._lock:
+            csc = matrix.tocsc()
+            csc.sort_indices()
+            value = (
+                csc.indptr.astype(np.int64),
+                csc.indices.astype(np.int32),
+                csc.data.astype(np.float32),
+                int(matrix.shape[0]),
+            )
+            self._columns[name] = (matrix, value)
+            return value
+
     def nbytes(self) -> int:
         """Memory held by the materialised arrays and matrices (not the Python records)."""
         self.materialise()
         total = self._alive.nbytes + sum(a.nbytes for a in self._arrays.values())
+        total += sum(a.nbytes for a in self._class_ids.values())
+        for name, (matrix, (indptr, rows, values, _n)) in list(self._columns.items()):
+            if matrix is self._matrices.get(name):  # column copies built for live queries count too
+                total += indptr.nbytes + rows.nbytes + values.nbytes
         for m in self._matrices.values():
             total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
         return int(total)
@@ -335,6 +416,7 @@ class _Index(Generic[R]):
                             self._matrices[name] = sp.vstack(
                                 [_widen(old_m, cols), _widen(new_m, cols)], format="csr"
                             )
+                    self._add_classes(rows, self._built)
                     self._alive = np.concatenate([self._alive, alive_new])
                     self._ids = np.concatenate([self._ids, ids_new])
                     self._built = n
@@ -365,6 +447,12 @@ class _Index(Generic[R]):
         self._records = records + self._records[self._built :]
         self._built = keep.size
         self._row_of = {r.id: i for i, r in enumerate(self._records) if r is not None}
+        for name in CLASS_NAMES:
+            self._class_of[name] = {}
+            self._class_reps[name] = []
+            self._class_ids[name] = np.zeros(0, dtype=np.int32)
+        self._class_cache = {}
+        self._add_classes(records, 0)
 
     def _vocab_of(self, matrix_name: str) -> Vocabulary:
         raise NotImplementedError
@@ -414,6 +502,21 @@ class CandidateIndex(_Index[EncodedCandidate]):
     def _encode(self, features: object) -> EncodedCandidate:
         assert isinstance(features, CandidateFeatures)
         return self.encoder.candidate(features)
+
+    def _class_key(self, name: str, record: EncodedCandidate) -> Hashable:
+        if name == "travel":
+            return (record.xyz, float(min(record.max_travel_km, self.max_travel_km)), record.work_countries)
+        if name == "occupation":
+            return tuple(sorted(record.occupation_tokens.items()))
+        return (
+            record.hours_min,
+            record.hours_max,
+            record.education,
+            record.licences,
+            record.certificates,
+            tuple(sorted(record.languages.items())),
+            record.country,
+        )
 
     def _vocab_of(self, matrix_name: str) -> Vocabulary:
         return {
@@ -476,6 +579,20 @@ class VacancyIndex(_Index[EncodedVacancy]):
         assert isinstance(features, VacancyFeatures)
         return self.encoder.vacancy(features)
 
+    def _class_key(self, name: str, record: EncodedVacancy) -> Hashable:
+        if name == "travel":
+            return (record.xyz, record.country)
+        if name == "occupation":
+            return record.occupation_tokens
+        return (
+            record.hours_min,
+            record.hours_max,
+            record.education,
+            record.licences,
+            record.certificates,
+            tuple(sorted(record.languages.items())),
+        )
+
     def required_language_columns(self) -> list[int]:
         """Language columns any materialised vacancy requires (cached per materialisation)."""
         levels = self._arrays.get("languages")
@@ -527,6 +644,139 @@ class VacancyIndex(_Index[EncodedVacancy]):
         return arrays, matrices
 
 
+class _OneRow:
+    """One sparse row (the parts of a CSR matrix PairBlock reads: indptr, indices, data, shape)."""
+
+    __slots__ = ("data", "indices", "indptr", "shape")
+
+    def __init__(self, indices: npt.NDArray[np.int32], data: npt.NDArray[np.float32]) -> None:
+        self.indices = indices
+        self.data = data
+        self.indptr = np.array([0, indices.size], dtype=np.int64)
+        self.shape = (1, int(indices.max()) + 1 if indices.size else 0)
+
+
+# Concepts a query holds that no index has a column for get columns from here on: they count (a candidate's
+# number of competences) but can meet nothing, and they never grow the shared vocabulary (which would make
+# every index copy its matrices to widen them on the next query).
+_VIRTUAL_COLUMN = 1 << 30
+
+
+def _one_row(items: Mapping[str, float] | Iterable[str], vocab: Vocabulary) -> _OneRow:
+    pairs = items.items() if isinstance(items, Mapping) else ((k, 1.0) for k in items)
+    indices: list[int] = []
+    data: list[float] = []
+    virtual = _VIRTUAL_COLUMN
+    for key, value in pairs:
+        column = vocab.get(key)
+        if column is None:
+            column, virtual = virtual, virtual + 1
+        indices.append(column)
+        data.append(value)
+    return _OneRow(np.asarray(indices, dtype=np.int32), np.asarray(data, dtype=np.float32))
+
+
+def _known_mask(keys: Iterable[str], vocab: Vocabulary) -> int:
+    out = 0
+    for key in keys:
+        bit = vocab.get(key)
+        if bit is not None:
+            out |= 1 << bit
+    return out
+
+
+class QueryProfile:
+    """One encoded profile in the shape of a one-row index, built straight from the record (no index).
+
+    Arrays have the dtypes of the index arrays, so every factor computes with exactly the same numbers as
+    when the profile sits in an index; unknown concepts get virtual columns instead of vocabulary entries.
+    """
+
+    def __init__(
+        self, arrays: dict[str, np.ndarray], matrices: dict[str, _OneRow], vocab: Vocabularies
+    ) -> None:
+        self._arrays = arrays
+        self._matrices = matrices
+        self.vocab = vocab
+
+    @classmethod
+    def candidate(
+        cls, record: EncodedCandidate, vocab: Vocabularies, *, max_travel_km: float
+    ) -> QueryProfile:
+        """A candidate as the single row of a block against a vacancy index."""
+        languages = np.zeros((1, len(vocab.languages)), dtype=np.int8)
+        for lang, level in record.languages.items():
+            column = vocab.languages.get(lang)
+            if column is not None and column < languages.shape[1]:
+                languages[0, column] = level
+        arrays = {
+            "xyz": np.array([record.xyz], dtype=np.float32),
+            "limit_km": np.array([float(min(record.max_travel_km, max_travel_km))], dtype=np.float32),
+            "hours_min": np.array([record.hours_min], dtype=np.int8),
+            "hours_max": np.array([record.hours_max], dtype=np.int8),
+            "languages": languages,
+            "education": np.array([-1 if record.education is None else record.education], dtype=np.int8),
+            "licences": np.array([record.licences], dtype=np.int16),
+            "countries": np.array([_known_mask(record.work_countries, vocab.countries)], dtype=np.int16),
+            "sectors": np.array([_known_mask(record.sectors, vocab.sectors)], dtype=np.int16),
+            "target_group_register": np.array([record.target_group_register], dtype=bool),
+        }
+        matrices = {
+            "held": _one_row(record.held_skills, vocab.skills),
+            "related": _one_row(record.related_only, vocab.skills),
+            "occupations": _one_row(record.occupation_tokens, vocab.occupations),
+            "certificates": _one_row(record.certificates, vocab.certificates),
+        }
+        return cls(arrays, matrices, vocab)
+
+    @classmethod
+    def vacancy(cls, record: EncodedVacancy, vocab: Vocabularies) -> QueryProfile:
+        """A vacancy as the single row of a block against a candidate index."""
+        for lang in record.languages:  # a required language needs a column (candidates simply lack it)
+            vocab.languages.id(lang)
+        languages = np.zeros((1, len(vocab.languages)), dtype=np.int8)
+        for lang, level in record.languages.items():
+            languages[0, vocab.languages.id(lang)] = level
+        arrays = {
+            "xyz": np.array([record.xyz], dtype=np.float32),
+            "hours_min": np.array([record.hours_min], dtype=np.int16),
+            "hours_max": np.array([record.hours_max], dtype=np.int16),
+            "languages": languages,
+            "education": np.array([-1 if record.education is None else record.education], dtype=np.int8),
+            "licences": np.array([record.licences], dtype=np.int16),
+            "country": np.array([1 << vocab.countries.id(record.country)], dtype=np.int64),
+            "sector": np.array([1 << vocab.sectors.id(record.sector)], dtype=np.int64),
+            "garantiebaan": np.array([record.garantiebaan], dtype=bool),
+            "n_required": np.array([len(record.required)], dtype=np.float64),
+            "n_desired": np.array([len(record.desired)], dtype=np.float64),
+            "inferred": np.array([record.inferred], dtype=bool),
+            "n_certificates": np.array([len(record.certificates)], dtype=np.int16),
+            "profile": np.array(
+                [-1 if record.profile is None else vocab.profiles.id(record.profile)], dtype=np.int64
+            ),
+        }
+        matrices = {
+            "required": _one_row(record.required, vocab.skills),
+            "desired": _one_row(record.desired, vocab.skills),
+            "listed_extra": _one_row(record.listed_extra, vocab.skills),
+            "occupations": _one_row(record.occupation_tokens, vocab.occupations),
+            "certificates": _one_row(record.certificates, vocab.certificates),
+        }
+        return cls(arrays, matrices, vocab)
+
+    def array(self, name: str) -> np.ndarray:
+        """A one-row array by name."""
+        return self._arrays[name]
+
+    def matrix(self, name: str) -> _OneRow:
+        """A one-row sparse concept row by name."""
+        return self._matrices[name]
+
+    def required_language_columns(self) -> list[int]:
+        """Language columns this (vacancy) profile requires."""
+        return [int(c) for c in np.flatnonzero(self._arrays["languages"][0])]
+
+
 class PairBlock:
     """Candidate rows × vacancy rows, arranged so that per-profile arrays line up pair by pair.
 
@@ -560,6 +810,9 @@ class PairBlock:
         self._v_pos: IntArray | None = None
         self._distance: FloatArray | None = None
         self._cache: dict[str, FloatArray] = {}
+        # Optional (set by the batch): candidate matrices transposed (concept × candidate, CSR) over all
+        # candidate rows — "held" and "skills" (held + related_credit · related).
+        self.transposed: dict[str, sp.csr_matrix] = {}
         if self.c_single:
             n = len(vacancies.alive) if v_rows is None else len(v_rows)  # type: ignore[arg-type]
         else:
@@ -589,6 +842,7 @@ class PairBlock:
         block._distance = None
         block._cache = {}
         block._shape = (len(c_pos),)
+        block.transposed = {}
         return block
 
     @property
@@ -643,24 +897,104 @@ class PairBlock:
         elif self.v_single:
             indices, data = _row(vm, int(self.v_rows))  # type: ignore[arg-type]
             out = np.asarray(cm @ _dense(indices, data, cm.shape[1]), dtype=np.float64)[self.c_rows]
+        elif c_matrix in self.transposed:
+            out = self._sparse_side_products(self.transposed[c_matrix], vm)
         else:
             out = self._pair_products(cm, vm)
         self._cache[key] = out
         return out
 
-    def _pair_products(self, cm: sp.csr_matrix, vm: sp.csr_matrix) -> FloatArray:
+    def skill_credits(self, v_matrix: str, related_credit: float) -> FloatArray:
+        """Per pair Σ credit of the candidate's competences in a vacancy set: held 1, related-only
+        ``related_credit`` (a dyadic number, so both forms below give bit-identical sums)."""
+        key = f"credits|{v_matrix}|{related_credit}"
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        if self.c_single:
+            # One product instead of two: held and related-only concepts are disjoint, so one dense vector
+            # carries both credits.
+            # Only the columns of the candidate's few concepts are read (scatter-add over them); credits
+            # are dyadic, so the sum is exact in any order, like the row-wise product.
+            indptr, rows, values, n_rows = self.vacancies.columns(v_matrix)
+            c = int(self.c_rows)  # type: ignore[arg-type]
+            held_indices, held_data = _row(self.candidates.matrix("held"), c)
+            rel_indices, rel_data = _row(self.candidates.matrix("related"), c)
+            cols = np.concatenate([held_indices, rel_indices]).astype(np.int64)
+            weights = np.concatenate(
+                [held_data.astype(np.float64), rel_data.astype(np.float64) * related_credit]
+            )
+            keep = cols < indptr.size - 1
+            cols, weights = cols[keep], weights[keep]
+            starts = indptr[cols]
+            lengths = indptr[cols + 1] - starts
+            total = int(lengths.sum())
+            ends = np.cumsum(lengths)
+            at = np.repeat(starts - (ends - lengths), lengths) + np.arange(total, dtype=np.int64)
+            out = np.bincount(rows[at], weights=np.repeat(weights, lengths) * values[at], minlength=n_rows)
+            out = out[self.v_rows]
+        elif (
+            self.is_pairs
+            and self._c_unique is not None
+            and self._v_unique is not None
+            and self._c_unique.size <= self._v_unique.size
+        ):
+            # Many vacancies against a few candidates: one dense block of the candidates' credits.
+            held = self.candidates.matrix("held")[self._c_unique]
+            related = self.candidates.matrix("related")[self._c_unique]
+            combined = (held + related * np.float32(related_credit)).tocsr()
+            out = self._pair_products(combined, self.vacancies.matrix(v_matrix), c_gathered=True)
+        elif self.is_pairs and "skills" in self.transposed:
+            out = self._sparse_side_products(self.transposed["skills"], self.vacancies.matrix(v_matrix))
+        else:
+            out = self.overlap("held", v_matrix) + related_credit * self.overlap("related", v_matrix)
+        self._cache[key] = out
+        return out
+
+    def _sparse_side_products(self, c_transposed: sp.csr_matrix, vm: sp.csr_matrix) -> FloatArray:
+        """Pair products for a few vacancies against all candidates: the vacancies' few concepts pick rows of
+        the transposed candidate matrix, so the work is proportional to the candidates holding them."""
+        assert self._v_unique is not None
+        assert self._v_pos is not None
+        assert self._c_pos is not None
+        assert self._c_unique is not None
+        part = vm[self._v_unique]
+        width = c_transposed.shape[0]
+        if part.shape[1] > width:
+            part = part[:, :width]
+        elif part.shape[1] < width:
+            part = _widen(part, width)
+        product = (part @ c_transposed).tocsr()  # vacancy rows × all candidate rows
+        dense = np.zeros(product.shape, dtype=np.float32)
+        rows_of = np.repeat(np.arange(product.shape[0], dtype=np.int64), np.diff(product.indptr))
+        dense[rows_of, product.indices] = product.data
+        return dense[self._v_pos, self._c_unique[self._c_pos]].astype(np.float64)
+
+    def _pair_products(self, cm: sp.csr_matrix, vm: sp.csr_matrix, *, c_gathered: bool = False) -> FloatArray:
         assert self._c_unique is not None
         assert self._v_unique is not None
         assert self._c_pos is not None
         assert self._v_pos is not None
-        cols = max(cm.shape[1], vm.shape[1])
-        product = _widen(cm[self._c_unique], cols) @ _widen(vm[self._v_unique], cols).T
-        product = product.tocsr()
-        # Scatter the few non-zero products into a dense chunk and gather the pairs: cheaper than a search.
-        dense = np.zeros(product.shape, dtype=np.float32)
-        rows_of = np.repeat(np.arange(product.shape[0], dtype=np.int64), np.diff(product.indptr))
-        dense[rows_of, product.indices] = product.data
-        return dense[self._c_pos, self._v_pos].astype(np.float64)
+        # The side with fewer distinct rows becomes a dense block (over the columns the other side has),
+        # the other side multiplies it as a sparse matrix: one pass over its non-zeros per dense row, and
+        # float32 sums of the dyadic values are exact, as in any other order.
+        if self._c_unique.size <= self._v_unique.size:
+            small, small_rows, big, big_rows = cm, self._c_unique, vm, self._v_unique
+        else:
+            small, small_rows, big, big_rows = vm, self._v_unique, cm, self._c_unique
+        width = big.shape[1]
+        part = small if (c_gathered and small is cm) else small[small_rows]
+        if part.shape[1] > width:
+            part = part[:, :width]
+        dense = np.zeros((width, small_rows.size), dtype=np.float32)
+        rows_of = np.repeat(np.arange(part.shape[0], dtype=np.int64), np.diff(part.indptr))
+        dense[part.indices, rows_of] = part.data
+        if not _is_all_rows(big_rows, big.shape[0]):
+            big = big[big_rows]
+        grid = np.asarray(big @ dense)  # big rows × small rows
+        if small is cm:
+            return grid[self._v_pos, self._c_pos].astype(np.float64)
+        return grid[self._c_pos, self._v_pos].astype(np.float64)
 
     def profile_overlap(self) -> FloatArray:
         """Per pair: how many of the candidate's own competences the vacancy's occupation profile contains.

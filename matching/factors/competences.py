@@ -40,8 +40,8 @@ def score(block: PairBlock, thresholds: Mapping[str, float]) -> FactorScores:
     share = thresholds["required_share"]
     cap = thresholds["inferred_cap"]
     related_credit = dyadic(thresholds["related_credit"])
-    req_credit = block.overlap("held", "required") + related_credit * block.overlap("related", "required")
-    des_credit = block.overlap("held", "desired") + related_credit * block.overlap("related", "desired")
+    req_credit = block.skill_credits("required", related_credit)
+    des_credit = block.skill_credits("desired", related_credit)
     n_req = block.v("n_required")
     n_des = block.v("n_desired")
     denom = np.where(block.v("inferred"), np.minimum(n_req, cap), n_req)

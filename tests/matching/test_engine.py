@@ -327,6 +327,46 @@ class TestPathsAgree:
             assert batch_v[vacancy.id] == live[:50]
 
 
+class TestBatchTieBreak:
+    """Equal scores break by id in the batch, whatever the chunking, subset or worker count."""
+
+    def _indexes(self, engine: MatchEngine):  # type: ignore[no-untyped-def]
+        # Identical vacancies (equal scores) inserted in an order unrelated to their ids, some far away so
+        # that chunks see different local target sets.
+        order = [7, 2, 11, 0, 5, 9, 1, 10, 3, 8, 6, 4]
+        vacancies = [make_vacancy(id=f"v{i:02d}", at=ENSCHEDE if i % 3 else GRONAU) for i in order]
+        candidates = [
+            make_candidate(id=f"c{i:02d}", at=PLACES[i % len(PLACES)], work_countries=("NL", "DE"))
+            for i in (4, 1, 3, 0, 2, 5)
+        ]
+        return engine.build_candidate_index(candidates), engine.build_vacancy_index(vacancies)
+
+    def test_ties_break_by_id_independent_of_chunking(self, engine: MatchEngine) -> None:
+        cand_index, vac_index = self._indexes(engine)
+        runs = [
+            dict(
+                engine.top_k_vacancies_for_candidates(cand_index, vac_index, k=k, chunk_size=chunk, workers=w)
+            )
+            for k, chunk, w in ((5, 1, 1), (5, 2, 1), (5, 256, 1), (5, 3, 2))
+        ]
+        assert all(run == runs[0] for run in runs)
+        for top in runs[0].values():
+            keys = [(-score, id_) for id_, score in top]
+            assert keys == sorted(keys)
+        subset = dict(
+            engine.top_k_vacancies_for_candidates(cand_index, vac_index, k=5, candidate_ids=["c03", "c00"])
+        )
+        assert subset == {c: runs[0][c] for c in ("c03", "c00")}
+        runs_v = [
+            dict(engine.top_k_candidates_for_vacancies(vac_index, cand_index, k=4, chunk_size=chunk))
+            for chunk in (1, 5, 256)
+        ]
+        assert all(run == runs_v[0] for run in runs_v)
+        for top in runs_v[0].values():
+            keys = [(-score, id_) for id_, score in top]
+            assert keys == sorted(keys)
+
+
 class TestPurity:
     FORBIDDEN = ("service", "sqlalchemy", "fastapi", "alembic", "starlette", "pydantic")
 
