@@ -9,17 +9,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from scripts.audit_cli import app as audit_app
-from scripts.retention_cli import app as retention_app
 from scripts.batch_cli import app as batch_app
 from scripts.bench_cli import app as bench_app
 from scripts.interop_cli import export_app, import_app
+from scripts.retention_cli import app as retention_app
 
 app = typer.Typer(help="werkmatch: explainable candidate-vacancy matching for Dutch municipalities.",
                   no_args_is_help=True, add_completion=False)
@@ -37,7 +37,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
 
-class RoleChoice(str, Enum):
+class RoleChoice(StrEnum):
     coach = "coach"
     employer = "employer"
     admin = "admin"

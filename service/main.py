@@ -17,8 +17,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for one database. Migrations are applied by `werkmatch serve` / `db upgrade`, not here."""
     from service.audit.router import router as audit_router
     from service.batch.router import router as batch_router
-    from service.gdpr.router import router as gdpr_router
     from service.candidates.router import router as candidates_router
+    from service.gdpr.router import router as gdpr_router
     from service.interop.router import router as interop_router
     from service.matches.router import router as matches_router
     from service.proposals.router import router as proposals_router

@@ -148,8 +148,11 @@ class ChangeEvent(Base):
     entity: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[uuid.UUID] = mapped_column()
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-from service.batch import models as _batch_models  # noqa: E402,F401  (registers the batch tables)
+
+
+# Feature modules keep their own tables; importing them here puts every table on Base.metadata for Alembic.
 from service.audit import models as _audit_models  # noqa: E402,F401  (registers the audit tables)
+from service.batch import models as _batch_models  # noqa: E402,F401  (registers the batch tables)
+from service.gdpr import models as _gdpr_models  # noqa: E402,F401  (registers the erasure tombstones)
 from service.proposals import models as _proposal_models  # noqa: E402,F401  (registers the proposal table)
 from service.security import models as _security_models  # noqa: E402,F401  (registers idempotency records)
-from service.gdpr import models as _gdpr_models  # noqa: E402,F401  (registers the erasure tombstones)
