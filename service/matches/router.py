@@ -37,6 +37,19 @@ MinScore = Annotated[float | None, Query(ge=0, le=100)]
 SourceQuery = Annotated[Source, Query(description="`live` (default) or `batch`: the published nightly run")]
 
 
+def match_filters(
+    sector: Sector | None = None,
+    country: Country | None = None,
+    max_km: MaxKm = None,
+    min_score: MinScore = None,
+) -> MatchFilters:
+    """The optional filters both match routes share, as the engine's filter object."""
+    return MatchFilters(sector=sector, country=country, max_km=max_km, min_score=min_score)
+
+
+FiltersDep = Annotated[MatchFilters, Depends(match_filters)]
+
+
 @router.get("/candidates/{candidate_id}/matches", response_model=VacancyMatchPage)
 @audited
 def candidate_matches(
@@ -45,11 +58,8 @@ def candidate_matches(
     request: Request,
     session: SessionDep,
     principal: CoachDep,
+    filters: FiltersDep,
     limit: Limit = 50,
-    sector: Sector | None = None,
-    country: Country | None = None,
-    max_km: MaxKm = None,
-    min_score: MinScore = None,
     source: SourceQuery = "live",
 ) -> VacancyMatchPage:
     """Open vacancies ranked for one of the coach's own candidates, with per-factor explanations."""
@@ -60,7 +70,7 @@ def candidate_matches(
         live=live,
         limit=limit,
         source=source,
-        filters=MatchFilters(sector=sector, country=country, max_km=max_km, min_score=min_score),
+        filters=filters,
     )
     record_access(
         session,
@@ -83,11 +93,8 @@ def vacancy_matches(
     request: Request,
     session: SessionDep,
     principal: CoachDep,
+    filters: FiltersDep,
     limit: Limit = 50,
-    sector: Sector | None = None,
-    country: Country | None = None,
-    max_km: MaxKm = None,
-    min_score: MinScore = None,
     source: SourceQuery = "live",
 ) -> CandidateMatchPage:
     """Active candidates of the coach's own municipalities ranked for a vacancy (names shown: coach only)."""
@@ -98,7 +105,7 @@ def vacancy_matches(
         live=live,
         limit=limit,
         source=source,
-        filters=MatchFilters(sector=sector, country=country, max_km=max_km, min_score=min_score),
+        filters=filters,
     )
     # One entry per response naming every candidate it reveals (also when the list is empty).
     record_access(
