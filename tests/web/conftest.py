@@ -216,7 +216,9 @@ def sign_in(page: Any, base_url: str, key: str) -> None:
     """Fill the sign-in form like a coach would."""
     page.goto(base_url + "/aanmelden")
     page.get_by_label("Sleutel (API-key)").fill(key)
-    page.get_by_role("button", name="Aanmelden").click()
+    # Wait for the form's answer page (signed in or refused) to load: keys pressed during the navigation get lost.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Aanmelden").click()
 
 
 __all__ = ["Seeded", "chromium_path", "sign_in"]
