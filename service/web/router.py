@@ -194,6 +194,22 @@ def _parse_id(value: str) -> uuid.UUID | None:
         return None
 
 
+def _readable(getter: Any, session: Session, user: Any, raw_id: str) -> Any:
+    """The object behind a URL id, read through the scoped operation `getter`; an unparsable id is as unknown as
+    a foreign one (NotFound)."""
+    parsed = _parse_id(raw_id)
+    if parsed is None:
+        raise NotFound()
+    return getter(session, user.principal, parsed)
+
+
+def _session_csrf_ok(request: Request, user: Any, form: Any) -> bool:
+    """The form's CSRF token belongs to this signed-in session."""
+    return check_csrf(
+        str(form.get("csrf_token") or ""), nonce=user.session.nonce, secret=_settings(request).secret_key
+    )
+
+
 def _choice(value: str | None, allowed: tuple[tuple[str, str], ...] | tuple[str, ...]) -> str | None:
     """A query value if it is one of the allowed ones; anything else means: no filter."""
     keys = {item[0] if isinstance(item, tuple) else item for item in allowed}
@@ -317,9 +333,7 @@ async def signout(request: Request, session: SessionDep) -> Response:
     """End the session in this browser (the cookie is deleted)."""
     user = _current_user(request, session)
     form = await request.form()
-    if user is not None and not check_csrf(
-        str(form.get("csrf_token") or ""), nonce=user.session.nonce, secret=_settings(request).secret_key
-    ):
+    if user is not None and not _session_csrf_ok(request, user, form):
         return _forbidden_form(request, user)
     response = RedirectResponse("/aanmelden?afgemeld=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -481,11 +495,8 @@ def candidate_page(candidate_id: str, request: Request, session: SessionDep) -> 
     user = _current_user(request, session)
     if user is None:
         return _to_signin(request)
-    parsed = _parse_id(candidate_id)
     try:
-        if parsed is None:
-            raise NotFound()
-        candidate = candidates.get_candidate(session, user.principal, parsed)
+        candidate = _readable(candidates.get_candidate, session, user, candidate_id)
     except NotFound:
         return _not_found(request, user)
     return _candidate_page(request, session, user, candidate)
@@ -498,15 +509,10 @@ async def save_candidate(candidate_id: str, request: Request, session: SessionDe
     if user is None:
         return _to_signin(request)
     form = await request.form()
-    if not check_csrf(
-        str(form.get("csrf_token") or ""), nonce=user.session.nonce, secret=_settings(request).secret_key
-    ):
+    if not _session_csrf_ok(request, user, form):
         return _forbidden_form(request, user)
-    parsed = _parse_id(candidate_id)
     try:
-        if parsed is None:
-            raise NotFound()
-        candidate = candidates.get_candidate(session, user.principal, parsed)
+        candidate = _readable(candidates.get_candidate, session, user, candidate_id)
     except NotFound:
         return _not_found(request, user)
     payload = forms.payload_from_form(form, current=candidate)
@@ -566,9 +572,7 @@ async def propose(candidate_id: str, request: Request, session: SessionDep) -> R
     if user is None:
         return _to_signin(request)
     form = await request.form()
-    if not check_csrf(
-        str(form.get("csrf_token") or ""), nonce=user.session.nonce, secret=_settings(request).secret_key
-    ):
+    if not _session_csrf_ok(request, user, form):
         return _forbidden_form(request, user)
     parsed = _parse_id(candidate_id)
     vacancy_id = _parse_id(str(form.get("vacancy_id") or ""))
@@ -613,11 +617,8 @@ def vacancy_page(vacancy_id: str, request: Request, session: SessionDep) -> Resp
     user = _current_user(request, session)
     if user is None:
         return _to_signin(request)
-    parsed = _parse_id(vacancy_id)
     try:
-        if parsed is None:
-            raise NotFound()
-        vacancy = vacancies.get_vacancy(session, user.principal, parsed)
+        vacancy = _readable(vacancies.get_vacancy, session, user, vacancy_id)
     except NotFound:
         return _not_found(request, user)
     employer = vacancies.to_out(session, vacancy).employer.name
