@@ -57,6 +57,12 @@ def get_candidate(session: Session, principal: Principal, candidate_id: uuid.UUI
     return candidate
 
 
+def list_candidates(session: Session, principal: Principal, **filters: Any) -> tuple[list[Candidate], int]:
+    """A page of the coach's own candidates and the total (filters: limit, offset, status, municipality, sector,
+    q)."""
+    return CandidateRepository(session).list(principal, **filters)
+
+
 def replace_candidate(
     session: Session,
     principal: Principal,

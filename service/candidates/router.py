@@ -9,7 +9,6 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from service.audit import audited, record_access
 from service.candidates import operations
-from service.candidates.repository import CandidateRepository
 from service.candidates.schemas import CandidateIn, CandidateOut, CandidatePage
 from service.concurrency import etag, parse_if_match
 from service.deps import CoachDep, PrincipalDep, SessionDep
@@ -44,8 +43,8 @@ def list_candidates(
     sector: Sector | None = None,
     q: Annotated[bounded_text(100) | None, Query()] = None,  # type: ignore[valid-type]
 ) -> CandidatePage:
-    items, total = CandidateRepository(session).list(
-        principal, limit=limit, offset=offset, status=status_, municipality=municipality, sector=sector, q=q
+    items, total = operations.list_candidates(
+        session, principal, limit=limit, offset=offset, status=status_, municipality=municipality, sector=sector, q=q
     )
     # One entry per list response, naming every candidate on the page (an empty page is recorded too).
     record_access(session, principal=principal, request=request, action="candidate.list", object_type="candidate",
