@@ -1,7 +1,7 @@
 """Batch ranking: the top-K per profile over whole indexes, in both directions (the nightly batch's engine).
 
-Only pairs that pass the hard filters count (eligible, within reach in an allowed country, every hard requirement
-met). Filtering happens at class level (:class:`_BatchPlan`): candidates and vacancies fall into a few
+Only pairs that pass the hard filters count (eligible, within reach in an allowed country, every hard
+requirement met). Filtering happens at class level (:class:`_BatchPlan`): candidates and vacancies fall into a few
 feasibility classes, and per query class only the target classes that are compatible and within reach are
 scored. Every factor except competences is looked up per pair of classes (:class:`_ClassTables`), scored with
 the factor's own code, so batch scores are identical to the live path's (``MatchEngine.rank_vacancies``).
@@ -20,7 +20,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from matching.encoding import EncodedCandidate, EncodedVacancy, dyadic
-from matching.engine import _MAX_UNMET, MatchEngine
+from matching.engine import MatchEngine
 from matching.factors import FACTORS
 from matching.index import CandidateIndex, PairBlock, VacancyIndex, chord_to_km
 
@@ -38,66 +38,25 @@ def batch_top_k(
     ids: Sequence[str] | None,
     workers: int,
     chunk: int,
+    context: BatchContext | None = None,
 ) -> Iterator[tuple[str, list[tuple[str, float]]]]:
-    query.materialise()
-    target.materialise()
-    q_rows = (
-        np.asarray([query.row(i) for i in ids], dtype=np.int64)
-        if ids is not None
-        else np.flatnonzero(query.alive)
-    )
-    t_rows = np.flatnonzero(target.alive)
-    if q_rows.size == 0:
-        return
-    if t_rows.size == 0:
-        for row in q_rows.tolist():
-            yield str(query.row_ids[row]), []
-        return
+    """Per query profile (all live ones, or ``ids``) its top-``k`` feasible targets, best first."""
     candidates_query = isinstance(query, CandidateIndex)
     cands: CandidateIndex = query if candidates_query else target  # type: ignore[assignment]
     vacs: VacancyIndex = target if candidates_query else query  # type: ignore[assignment]
-    plan = _BatchPlan.build(cands, vacs)
-    # Spatial order keeps the output order of earlier versions (and chunks compact).
-    q_xyz = query.array("xyz")
-    order = np.lexsort((q_rows, np.round(q_xyz[q_rows, 0] * 200), np.round(q_xyz[q_rows, 2] * 200)))
-    q_rows = q_rows[order]
-    # Ties break by id: the rank of each target's id among all live targets (global, so any chunking
-    # or subset of queries orders equal scores the same way).
-    id_rank = np.zeros(len(target.row_ids), dtype=np.int64)
-    id_rank[t_rows[np.argsort(target.row_ids[t_rows].astype(str), kind="stable")]] = np.arange(
-        t_rows.size
-    )
-    # Regional blocking and hard filters at class level: targets grouped by feasibility class, and per
-    # query class the target classes that are compatible and within reach.
-    t_fc = (plan.v_fc if candidates_query else plan.c_fc)[t_rows]
-    t_order = np.argsort(t_fc, kind="stable")
-    t_sorted = t_rows[t_order]
-    n_t_fc = plan.feasible.shape[1 if candidates_query else 0]
-    t_starts = np.searchsorted(t_fc[t_order], np.arange(n_t_fc + 1))
-    transposed: dict[str, sp.csr_matrix] = {}
-    if not candidates_query:
-        # Few vacancies against all candidates: products go through the candidates' concept columns.
-        related_credit = dyadic(engine.algorithm.thresholds["related_credit"])
-        held = cands.matrix("held")
-        related = cands.matrix("related")
-        transposed["held"] = held.T.tocsr()
-        transposed["skills"] = (held + related * np.float32(related_credit)).T.tocsr()
-    job = _BatchJob(
-        transposed=transposed,
-        tables=_ClassTables.build(engine, cands, vacs),
-        engine=engine,
-        query=query,
-        target=target,
-        plan=plan,
-        candidates_query=candidates_query,
-        t_sorted=t_sorted,
-        t_starts=t_starts,
-        id_rank=id_rank,
-        k=k,
-    )
-    chunks = [q_rows[i : i + chunk] for i in range(0, q_rows.size, chunk)]
+    if context is None or not context.serves(engine, cands, vacs):
+        context = BatchContext.build(engine, cands, vacs)
+    q_rows = context.query_rows(candidates_query, ids)
+    if q_rows.size == 0:
+        return
     query_ids = query.row_ids
     target_ids = target.row_ids
+    if not context.has_targets(candidates_query):
+        for row in q_rows.tolist():
+            yield str(query_ids[row]), []
+        return
+    job = _GridJob(context, candidates_query, k)
+    chunks = [q_rows[i : i + chunk] for i in range(0, q_rows.size, chunk)]
 
     def emit(rows: IntArray, out: tuple[IntArray, IntArray, IntArray]) -> Iterator[tuple[str, list]]:
         counts, tops, scores = out
@@ -115,6 +74,318 @@ def batch_top_k(
     yield from _parallel(job, chunks, workers, emit)
 
 
+@dataclass
+class _Direction:
+    """Per direction: the hard-filter tables oriented query × target, the live targets, and each target's
+    rank by id (for ties)."""
+
+    q_sig: IntArray
+    q_tr: IntArray
+    t_sig: IntArray
+    t_tr: IntArray
+    compatible: npt.NDArray[np.bool_]  # query signature × target signature
+    within: npt.NDArray[np.bool_]  # query travel class × target travel class
+    t_rows: IntArray  # live target rows, ascending
+    id_rank: IntArray  # per target row: rank of its id among the live targets
+
+
+class BatchContext:
+    """What every batch block of one (candidate index, vacancy index) pair reuses: the feasibility plan, the
+    factor tables, transposed concept matrices and the tie-break order. Build once per snapshot (a batch worker
+    keeps it for all its chunks); it is only valid while neither index changes."""
+
+    def __init__(self, engine: MatchEngine, cands: CandidateIndex, vacs: VacancyIndex) -> None:
+        cands.materialise()
+        vacs.materialise()
+        self.engine = engine
+        self.cands = cands
+        self.vacs = vacs
+        self._stamp = self._stamp_of(cands, vacs)
+        self.plan = _BatchPlan.build(cands, vacs)
+        self.tables = _ClassTables.build(engine, cands, vacs)
+        self._directions: dict[bool, _Direction] = {}
+        self._products: dict[str, sp.csr_matrix] = {}
+        self._dense: dict[str, FloatArray] = {}
+
+    @classmethod
+    def build(cls, engine: MatchEngine, cands: CandidateIndex, vacs: VacancyIndex) -> BatchContext:
+        """A context for ranking ``cands`` against ``vacs`` (both directions) with ``engine``."""
+        return cls(engine, cands, vacs)
+
+    @staticmethod
+    def _stamp_of(cands: CandidateIndex, vacs: VacancyIndex) -> tuple[object, ...]:
+        return (len(cands.row_ids), len(cands), cands.matrix("held"), len(vacs.row_ids), len(vacs))
+
+    def serves(self, engine: MatchEngine, cands: CandidateIndex, vacs: VacancyIndex) -> bool:
+        """Whether this context was built for these (unchanged) indexes and engine."""
+        return (
+            engine is self.engine
+            and cands is self.cands
+            and vacs is self.vacs
+            and self._stamp == self._stamp_of(cands, vacs)
+        )
+
+    # -- per direction -------------------------------------------------------------------------------
+    def direction(self, candidates_query: bool) -> _Direction:
+        found = self._directions.get(candidates_query)
+        if found is None:
+            target = self.vacs if candidates_query else self.cands
+            t_rows = np.flatnonzero(target.alive)
+            # Ties break by id: the rank of each target's id among all live targets (global, so any
+            # chunking or subset of queries orders equal scores the same way).
+            id_rank = np.zeros(len(target.row_ids), dtype=np.int64)
+            id_rank[t_rows[np.argsort(target.row_ids[t_rows].astype(str), kind="stable")]] = np.arange(
+                t_rows.size
+            )
+            q_sig, q_tr, t_sig, t_tr, (compatible, within) = self.plan.side(candidates_query)
+            found = self._directions[candidates_query] = _Direction(
+                q_sig, q_tr, t_sig, t_tr, compatible, within, t_rows, id_rank
+            )
+        return found
+
+    def has_targets(self, candidates_query: bool) -> bool:
+        return bool(self.direction(candidates_query).t_rows.size)
+
+    def rank_rows(self, candidates_query: bool, rows: IntArray, k: int) -> tuple[IntArray, IntArray, IntArray]:
+        """Top-``k`` per query row, rows in the given order: (count per row, target rows, scores in
+        hundredths), best first per row; ties break by target id."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0 or not self.has_targets(candidates_query):
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros(rows.size, dtype=np.int64), empty, empty
+        return _GridJob(self, candidates_query, k).run(rows)
+
+    def query_rows(self, candidates_query: bool, ids: Sequence[str] | None) -> IntArray:
+        """Query rows in a deterministic spatial order (coarse cells, then row), so blocks stay compact."""
+        query = self.cands if candidates_query else self.vacs
+        if ids is None:
+            rows = np.flatnonzero(query.alive)
+        else:
+            rows = np.asarray([query.row(i) for i in ids], dtype=np.int64)
+        xyz = query.array("xyz")
+        order = np.lexsort((rows, np.round(xyz[rows, 0] * 200), np.round(xyz[rows, 2] * 200)))
+        return rows[order]
+
+    # -- concept products -------------------------------------------------------------------------------
+    def product(self, name: str) -> sp.csr_matrix:
+        """Cached matrices for the grid products (see :class:`GridBlock`)."""
+        found = self._products.get(name)
+        if found is not None:
+            return found
+        related_credit = dyadic(self.engine.algorithm.thresholds["related_credit"])
+        width = max(
+            self.cands.matrix("held").shape[1],
+            *(self.vacs.matrix(m).shape[1] for m in ("required", "desired", "listed_extra")),
+        )
+        if name == "skills":  # candidate credits: held 1, related-only related_credit (dyadic: exact in f32)
+            held = _widen(self.cands.matrix("held"), width)
+            related = _widen(self.cands.matrix("related"), width)
+            found = (held + related * np.float32(related_credit)).tocsr()
+        elif name == "held":
+            found = _widen(self.cands.matrix("held"), width)
+        elif name.endswith(".T"):
+            found = self.product(name[:-2]).T.tocsr()
+        elif name.startswith("vac:"):
+            found = _widen(self.vacs.matrix(name[4:]), width)
+        elif name == "profiles":
+            found = _widen(self.vacs.vocab.profiles.matrix(0), width)
+        else:
+            raise KeyError(name)
+        found.sort_indices()
+        self._products[name] = found
+        return found
+
+    def profile_by_candidate(self) -> FloatArray:
+        """Per occupation profile (rows, plus a zero row for "no profile") and candidate: held concepts of
+        the candidate in the profile."""
+        found = self._dense.get("profile_by_candidate")
+        if found is None:
+            per = (self.product("profiles") @ self.product("held.T")).toarray().astype(np.float64)
+            found = self._dense["profile_by_candidate"] = np.concatenate(
+                [per, np.zeros((1, per.shape[1]))], axis=0
+            )
+        return found
+
+
+def _widen(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
+    if matrix.shape[1] == columns:
+        return matrix
+    return sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], columns))
+
+
+class GridBlock(PairBlock):
+    """Every pair of some query rows × some target rows as a dense grid (query rows along axis 0).
+
+    Per-profile arrays come back shaped ``(n, 1)`` (query side) or ``(1, m)`` (target side), so a factor's
+    elementwise code broadcasts to the grid unchanged and gives the same numbers as for explicit pairs; the
+    concept products are sparse matrix products over the whole grid. Used by the batch for the competences
+    factor (the other factors come from class tables).
+    """
+
+    def __init__(
+        self, context: BatchContext, candidates_query: bool, q_rows: IntArray, t_rows: IntArray
+    ) -> None:
+        self.context = context
+        self.candidates = context.cands
+        self.vacancies = context.vacs
+        self.c_single = self.v_single = False
+        self.is_pairs = False
+        self.candidates_query = candidates_query
+        self.q_rows = q_rows
+        self.t_rows = t_rows
+        c_rows, v_rows = (q_rows, t_rows) if candidates_query else (t_rows, q_rows)
+        self.c_rows, self.v_rows = c_rows, v_rows
+        self._c_shape = (-1, 1) if candidates_query else (1, -1)
+        self._v_shape = (1, -1) if candidates_query else (-1, 1)
+        self._shape = (q_rows.size, t_rows.size)
+        self._cache: dict[str, FloatArray] = {}
+        self._distance = None
+        self.transposed = {}
+        self._c_unique = self._v_unique = self._c_pos = self._v_pos = None
+
+    def c(self, name: str) -> np.ndarray:
+        return self.candidates.array(name)[self.c_rows].reshape(self._c_shape)
+
+    def v(self, name: str) -> np.ndarray:
+        return self.vacancies.array(name)[self.v_rows].reshape(self._v_shape)
+
+    def c_count(self, matrix_name: str) -> np.ndarray:
+        return np.diff(self.candidates.matrix(matrix_name).indptr)[self.c_rows].reshape(self._c_shape)
+
+    def _grid(self, c_name: str, v_name: str) -> FloatArray:
+        """Σ_k C[c, k] · V[v, k] for every pair of the grid (float64 of exact float32 sums)."""
+        ctx = self.context
+        if self.candidates_query:
+            left = ctx.product(c_name)[self.q_rows]
+            product = left @ ctx.product(f"vac:{v_name}.T")
+        else:
+            left = ctx.product(f"vac:{v_name}")[self.q_rows]
+            product = left @ ctx.product(f"{c_name}.T")
+        return _dense_columns(product, self.column_of())
+
+    def column_of(self) -> IntArray:
+        """Per target row: its column in this grid (-1 when not in it)."""
+        found = getattr(self, "_column_of", None)
+        if found is None:
+            n = len(self.vacancies.row_ids) if self.candidates_query else len(self.candidates.row_ids)
+            found = np.full(n, -1, dtype=np.int64)
+            found[self.t_rows] = np.arange(self.t_rows.size)
+            self._column_of = found
+        return found
+
+    def overlap(self, c_matrix: str, v_matrix: str) -> FloatArray:
+        key = f"{c_matrix}|{v_matrix}"
+        hit = self._cache.get(key)
+        if hit is None:
+            if c_matrix != "held":
+                raise NotImplementedError(c_matrix)
+            hit = self._cache[key] = self._grid("held", v_matrix)
+        return hit
+
+    def skill_credits(self, v_matrix: str, related_credit: float) -> FloatArray:
+        key = f"credits|{v_matrix}|{related_credit}"
+        hit = self._cache.get(key)
+        if hit is None:
+            if related_credit != dyadic(self.context.engine.algorithm.thresholds["related_credit"]):
+                raise ValueError("the batch context was built for another related credit")
+            hit = self._cache[key] = self._grid("skills", v_matrix)
+        return hit
+
+    def profile_overlap(self) -> FloatArray:
+        hit = self._cache.get("profile")
+        if hit is not None:
+            return hit
+        ctx = self.context
+        prof_ids = self.vacancies.array("profile")[self.v_rows]  # -1: none → the last (zero) row/column
+        if self.candidates_query:
+            per = (ctx.product("held")[self.q_rows] @ ctx.product("profiles.T")).toarray().astype(np.float64)
+            per = np.concatenate([per, np.zeros((per.shape[0], 1))], axis=1)
+            out = per[:, prof_ids]
+        else:
+            out = ctx.profile_by_candidate()[prof_ids][:, self.t_rows]
+        out = out + self.overlap("held", "listed_extra")
+        self._cache["profile"] = out
+        return out
+
+    def distance_km(self) -> FloatArray:
+        raise NotImplementedError("the batch takes distances from the travel classes")
+
+
+def _dense_columns(product: sp.spmatrix, column_of: IntArray) -> FloatArray:
+    """A sparse product (query rows × all target rows) as a dense float64 grid over the grid's columns."""
+    product = product.tocsr()
+    n_columns = int(np.count_nonzero(column_of >= 0))
+    dense = np.zeros((product.shape[0], n_columns), dtype=np.float64)
+    columns = column_of[product.indices]
+    keep = columns >= 0
+    rows_of = np.repeat(np.arange(product.shape[0], dtype=np.int64), np.diff(product.indptr))
+    dense[rows_of[keep], columns[keep]] = product.data[keep]
+    return dense
+
+
+#: Grid cells one block scores at once. The competence arithmetic makes a dozen float64 temporaries per cell;
+#: blocks this small keep them in the CPU cache (measured: 1.5 M cells per block ran at 5–6 M cells per CPU-second,
+#: 100–300 k cells at 8–11 M), and bound a worker's scratch memory to a few MB.
+GRID_CELLS = 150_000
+
+
+@dataclass
+class _GridJob:
+    """Scores blocks of query rows against their feasible targets; ``run`` returns the top-k per row."""
+
+    context: BatchContext
+    candidates_query: bool
+    k: int
+
+    def run(self, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """Top-k per query row: (count per row, target rows, scores in hundredths), rows in order."""
+        direction = self.context.direction(self.candidates_query)
+        # Sub-blocks of query rows whose grids stay within GRID_CELLS (the query rows come spatially
+        # ordered, so neighbours share most of their feasible targets).
+        step = max(1, min(rows.size, GRID_CELLS // max(direction.t_rows.size, 1)))
+        parts = [self._block(rows[i : i + step], direction) for i in range(0, rows.size, step)]
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
+
+    def _block(self, rows: IntArray, direction: _Direction) -> tuple[IntArray, IntArray, IntArray]:
+        ctx = self.context
+        cq = self.candidates_query
+        d = direction
+        empty = np.zeros(0, dtype=np.int64)
+        compatible = d.compatible[d.q_sig[rows]]  # query rows × target signatures
+        within = d.within[d.q_tr[rows]]  # query rows × target travel classes
+        # Regional blocking: targets that at least one row of the block can take (a superset of each row's).
+        targets = d.t_rows[
+            compatible.any(axis=0)[d.t_sig[d.t_rows]] & within.any(axis=0)[d.t_tr[d.t_rows]]
+        ]
+        if targets.size == 0:
+            return np.zeros(rows.size, dtype=np.int64), empty, empty
+        feasible = compatible[:, d.t_sig[targets]] & within[:, d.t_tr[targets]]
+        block = GridBlock(ctx, cq, rows, targets)
+        score = ctx.tables.score_grid(block)
+        n = np.int64(direction.id_rank.size)
+        # One key per cell: score first, then the target's id (lower id wins a tie); -1 = not feasible.
+        key = np.where(
+            feasible & (score < _UNMET_SHIFT_GRID),
+            score.astype(np.int64) * n + (n - 1 - direction.id_rank[targets])[None, :],
+            np.int64(-1),
+        )
+        k = min(self.k, targets.size)
+        if k <= 0:
+            return np.zeros(rows.size, dtype=np.int64), empty, empty
+        top = np.argpartition(key, targets.size - k, axis=1)[:, targets.size - k :]
+        top_keys = np.take_along_axis(key, top, axis=1)
+        order = np.argsort(-top_keys, axis=1, kind="stable")
+        top = np.take_along_axis(top, order, axis=1)
+        top_keys = np.take_along_axis(top_keys, order, axis=1)
+        valid = top_keys >= 0
+        counts = valid.sum(axis=1).astype(np.int64)
+        return counts, targets[top[valid]], (top_keys[valid] // n).astype(np.int64)
+
+
 def _locations(xyz: FloatArray) -> tuple[IntArray, FloatArray]:
     """Distinct points (postcode centres repeat a lot) and each row's point number."""
     unique, inverse = np.unique(xyz, axis=0, return_inverse=True)
@@ -122,21 +393,59 @@ def _locations(xyz: FloatArray) -> tuple[IntArray, FloatArray]:
     return inverse.reshape(-1).astype(np.int64), unique.astype(np.float64)
 
 
+def _compatible(c_reps: Sequence[EncodedCandidate], v_reps: Sequence[EncodedVacancy]) -> npt.NDArray[np.bool_]:
+    """``[i, j]``: candidate signature i meets every hard requirement of vacancy signature j (garantiebaan
+    eligibility, country, driving licences, certificates, language minimums), all pairs at once."""
+    n_c, n_v = max(len(c_reps), 1), max(len(v_reps), 1)
+    out = np.zeros((n_c, n_v), dtype=bool)
+    if not c_reps or not v_reps:
+        return out
+    countries = sorted({v.country for v in v_reps})
+    certs = sorted({k for v in v_reps for k in v.certificates})
+    langs = sorted({lang for v in v_reps for lang in v.languages})
+    cert_at = {k: i for i, k in enumerate(certs)}
+
+    def c_certs(c: EncodedCandidate) -> list[int]:
+        return [cert_at[k] for k in c.certificates if k in cert_at]
+
+    tgr = np.array([c.target_group_register for c in c_reps], dtype=bool)
+    garantie = np.array([v.garantiebaan for v in v_reps], dtype=bool)
+    works_in = np.array([[country in c.work_countries for country in countries] for c in c_reps], dtype=bool)
+    v_country = np.array([countries.index(v.country) for v in v_reps], dtype=np.int64)
+    c_lic = np.array([c.licences for c in c_reps], dtype=np.int64)
+    v_lic = np.array([v.licences for v in v_reps], dtype=np.int64)
+    out = (tgr[:, None] | ~garantie[None, :]) & works_in[:, v_country] & ((v_lic[None, :] & ~c_lic[:, None]) == 0)
+    if certs:
+        held = np.zeros((n_c, len(certs)), dtype=np.int32)
+        for i, c in enumerate(c_reps):
+            held[i, c_certs(c)] = 1
+        wanted = np.zeros((n_v, len(certs)), dtype=np.int32)
+        for j, v in enumerate(v_reps):
+            wanted[j, [cert_at[k] for k in v.certificates]] = 1
+        out &= (held @ wanted.T) == wanted.sum(axis=1)[None, :]
+    for lang in langs:
+        have = np.array([c.languages.get(lang, 0) for c in c_reps], dtype=np.int64)
+        need = np.array([v.languages.get(lang, 0) for v in v_reps], dtype=np.int64)
+        out &= have[:, None] >= need[None, :]
+    return out
+
+
 @dataclass
 class _BatchPlan:
     """Hard filters at class level.
 
     Requirement signatures (languages, licences, certificates, countries, garantiebaan) are compatible or not
-    as a whole; travel classes (location, reach) are within reach or not. A feasibility class is a pair
-    (signature, travel class); ``feasible[c_fc, v_fc]`` says whether candidates of one class meet every hard
-    requirement of vacancies of the other — exactly the pairs without unmet hard requirements.
+    as a whole; travel classes (location, reach) are within reach or not. A pair is feasible — no unmet hard
+    requirement, eligible, within reach — exactly when ``compatible[c_sig, v_sig] & within[c_tr, v_tr]``.
+    Both tables are small (signatures × signatures, locations × locations), whatever the number of profiles.
     """
 
-    cands: CandidateIndex
-    vacs: VacancyIndex
-    c_fc: IntArray
-    v_fc: IntArray
-    feasible: npt.NDArray[np.bool_]
+    c_sig: IntArray
+    v_sig: IntArray
+    compatible: npt.NDArray[np.bool_]
+    c_tr: IntArray
+    v_tr: IntArray
+    within: npt.NDArray[np.bool_]
 
     @classmethod
     def build(cls, cands: CandidateIndex, vacs: VacancyIndex) -> _BatchPlan:
@@ -166,16 +475,7 @@ class _BatchPlan:
                 v_keys[key] = len(v_reps)
                 v_reps.append(v)
             v_sig[row] = v_keys[key]
-        compatible = np.zeros((max(len(c_reps), 1), max(len(v_reps), 1)), dtype=bool)
-        for i, c in enumerate(c_reps):
-            for j, v in enumerate(v_reps):
-                compatible[i, j] = (
-                    (c.target_group_register or not v.garantiebaan)
-                    and v.country in c.work_countries
-                    and (v.licences & ~c.licences) == 0
-                    and v.certificates <= c.certificates
-                    and all(c.languages.get(lang, 0) >= level for lang, level in v.languages.items())
-                )
+        compatible = _compatible(c_reps, v_reps)
         c_travel, c_travel_reps = cands.classes("travel")
         v_travel, v_travel_reps = vacs.classes("travel")
         # Distances between class locations: the same float64 arithmetic on the stored float32 points as
@@ -188,85 +488,30 @@ class _BatchPlan:
             + (c3[:, None, 2] - v3[None, :, 2]) ** 2
         )
         within = km <= cands.array("limit_km")[c_travel_reps][:, None]
-        c_pairs, c_fc = np.unique(c_sig * len(c_travel_reps) + c_travel, return_inverse=True)
-        v_pairs, v_fc = np.unique(v_sig * len(v_travel_reps) + v_travel, return_inverse=True)
-        feasible = (
-            compatible[(c_pairs // len(c_travel_reps))[:, None], (v_pairs // len(v_travel_reps))[None, :]]
-            & within[(c_pairs % len(c_travel_reps))[:, None], (v_pairs % len(v_travel_reps))[None, :]]
-        )
         return cls(
-            cands, vacs, c_fc.reshape(-1).astype(np.int64), v_fc.reshape(-1).astype(np.int64), feasible
+            c_sig,
+            v_sig,
+            compatible,
+            c_travel.astype(np.int64),
+            v_travel.astype(np.int64),
+            within,
+        )
+
+    def side(self, candidates_query: bool) -> tuple[IntArray, IntArray, IntArray, IntArray, _Tables2]:
+        """(query sig, query travel class, target sig, target travel class, (compatible, within) oriented
+        query × target)."""
+        if candidates_query:
+            return self.c_sig, self.c_tr, self.v_sig, self.v_tr, (self.compatible, self.within)
+        return (
+            self.v_sig,
+            self.v_tr,
+            self.c_sig,
+            self.c_tr,
+            (np.ascontiguousarray(self.compatible.T), np.ascontiguousarray(self.within.T)),
         )
 
 
-@dataclass
-class _BatchJob:
-    """Everything a batch worker needs; ``run`` scores one chunk of query rows."""
-
-    tables: _ClassTables
-    engine: MatchEngine
-    query: CandidateIndex | VacancyIndex
-    target: CandidateIndex | VacancyIndex
-    plan: _BatchPlan
-    candidates_query: bool
-    t_sorted: IntArray
-    t_starts: IntArray
-    id_rank: IntArray
-    k: int
-    transposed: dict[str, sp.csr_matrix]
-
-    def run(self, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
-        """Top-k per query row: (count per row, target rows, scores in hundredths), rows in order."""
-        plan = self.plan
-        q_fc = (plan.c_fc if self.candidates_query else plan.v_fc)[rows]
-        table = plan.feasible if self.candidates_query else plan.feasible.T
-        # Feasible pairs without any grid: per query class, the target rows of its feasible target classes.
-        qi_parts: list[IntArray] = []
-        t_parts: list[IntArray] = []
-        starts, sorted_targets = self.t_starts, self.t_sorted
-        unique_fc, inverse = np.unique(q_fc, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        for u, fc in enumerate(unique_fc.tolist()):
-            classes = np.flatnonzero(table[fc])
-            if classes.size == 0:
-                continue
-            lo, hi = starts[classes], starts[classes + 1]
-            lengths = hi - lo
-            total = int(lengths.sum())
-            if total == 0:
-                continue
-            ends = np.cumsum(lengths)
-            targets = sorted_targets[np.repeat(lo - (ends - lengths), lengths) + np.arange(total)]
-            members = np.flatnonzero(inverse == u)
-            qi_parts.append(np.repeat(members, total))
-            t_parts.append(np.tile(targets, members.size))
-        if not qi_parts:
-            return (
-                np.zeros(rows.size, dtype=np.int64),
-                np.zeros(0, dtype=np.int64),
-                np.zeros(0, dtype=np.int64),
-            )
-        qi = np.concatenate(qi_parts)
-        t_all = np.concatenate(t_parts)
-        # All target rows as the "unique" side: its matrices are used as they are, without a row gather.
-        every = np.arange(len(self.target.row_ids), dtype=np.int64)
-        if self.candidates_query:
-            block = PairBlock.pairs(plan.cands, rows, qi, plan.vacs, every, t_all)
-        else:
-            block = PairBlock.pairs(plan.cands, every, t_all, plan.vacs, rows, qi)
-            block.transposed = self.transposed
-        score, unmet = self.tables.score(block, np.asarray(block.c_rows), np.asarray(block.v_rows))
-        ok = unmet == 0  # by construction; kept as a guard
-        qi, t_all, score = qi[ok], t_all[ok], score[ok]
-        # Best first per query: score descending, then id (the global id rank, never a local one).
-        n = np.int64(self.id_rank.size)
-        key = (qi * np.int64(10001) + (np.int64(10000) - score)) * n + self.id_rank[t_all]
-        order = np.argsort(key, kind="stable")
-        qi, t_all, score = qi[order], t_all[order], score[order]
-        starts_q = np.searchsorted(qi, np.arange(rows.size))
-        take = (np.arange(qi.size) - starts_q[qi]) < self.k
-        counts = np.bincount(qi[take], minlength=rows.size)
-        return counts, t_all[take], score[take]
+_Tables2 = tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]
 
 
 def _subclasses(
@@ -307,19 +552,19 @@ _FACTOR_KEYS: dict[str, Callable[[Any], Hashable]] = {
     "driving_licences": lambda r: r.licences,
     "certificates": lambda r: r.certificates,
 }
-_UNMET_SHIFT = np.int64(1) << np.int64(32)
 
 
 @dataclass
 class _ClassTables:
     """Batch scoring by class: every factor except competences depends on a few fields of each side, so it is
     scored once per pair of classes (candidate class × vacancy class) with the factor's own code, and a pair
-    looks its contribution up. Contribution and unmet count share one int64 (unmet in the high bits)."""
+    looks its contribution up. Contribution (≤ 10,000 hundredths) and unmet count share one int32 (unmet from
+    bit 16), so a grid cell with any unmet hard requirement sums to ≥ 2¹⁶."""
 
     engine: MatchEngine
-    c_off: list[IntArray]  # per table: candidate class × width, per candidate row
-    v_ids: list[IntArray]  # per table: vacancy class, per vacancy row
-    tables: list[IntArray]  # per table: contribution + unmet · 2³², flat
+    c_off: list[npt.NDArray[np.int32]]  # per table: candidate class × width, per candidate row
+    v_ids: list[npt.NDArray[np.int32]]  # per table: vacancy class, per vacancy row
+    tables: list[npt.NDArray[np.int32]]  # per table: contribution + unmet · 2¹⁶, flat
 
     @classmethod
     def build(cls, engine: MatchEngine, cands: CandidateIndex, vacs: VacancyIndex) -> _ClassTables:
@@ -333,11 +578,13 @@ class _ClassTables:
         ]
         for factor, key in _FACTOR_KEYS.items():
             groups.append(((factor,), _subclasses(cands, key), _subclasses(vacs, key)))
-        c_off: list[IntArray] = []
-        v_ids: list[IntArray] = []
-        tables: list[IntArray] = []
+        c_off: list[npt.NDArray[np.int32]] = []
+        v_ids: list[npt.NDArray[np.int32]] = []
+        tables: list[npt.NDArray[np.int32]] = []
         for factors, (c_cls, c_reps), (v_cls, v_reps) in groups:
             n_c, n_v = c_reps.size, v_reps.size
+            if n_c * n_v >= 2**31:
+                raise ValueError("too many factor classes for one table")
             c_pos = np.repeat(np.arange(n_c, dtype=np.int64), n_v)
             v_pos = np.tile(np.arange(n_v, dtype=np.int64), n_c)
             block = PairBlock.pairs(cands, c_reps, c_pos, vacs, v_reps, v_pos)
@@ -348,29 +595,34 @@ class _ClassTables:
                 table += np.rint(s * engine._weights100[factor]).astype(np.int64)
                 if result.unmet is not None:
                     table += np.asarray(result.unmet, dtype=np.int64) * _UNMET_SHIFT
-            c_off.append(c_cls.astype(np.int64) * n_v)
-            v_ids.append(v_cls.astype(np.int64))
-            tables.append(table)
+            c_off.append((c_cls.astype(np.int64) * n_v).astype(np.int32))
+            v_ids.append(v_cls.astype(np.int32))
+            tables.append(table.astype(np.int32))
         return cls(engine, c_off, v_ids, tables)
 
-    def score(self, block: PairBlock, c_rows: IntArray, v_rows: IntArray) -> tuple[IntArray, IntArray]:
-        """Scores (hundredths) and unmet counts of the pairs of a block, as ``MatchEngine.score_block``."""
+    def score_grid(self, block: GridBlock) -> npt.NDArray[np.int32]:
+        """Base score (hundredths) of every cell of a grid, plus 2¹⁶ per unmet hard requirement.
+
+        For cells without unmet requirements this is the score ``MatchEngine.score_block`` gives the pair."""
         engine = self.engine
         comp = np.asarray(FACTORS["competences"].score(block, engine.algorithm.thresholds).score, np.float64)
-        total = np.rint(comp * engine._weights100["competences"]).astype(np.int64)
+        total = np.rint(comp * engine._weights100["competences"]).astype(np.int32)
+        del comp
+        c_axis = (slice(None), None) if block.candidates_query else (None, slice(None))
+        v_axis = (None, slice(None)) if block.candidates_query else (slice(None), None)
         for c_off, v_ids, table in zip(self.c_off, self.v_ids, self.tables, strict=True):
-            total += table[c_off[c_rows] + v_ids[v_rows]]
-        unmet = total >> np.int64(32)
-        base = total & (_UNMET_SHIFT - 1)
-        multiplier = np.asarray(engine._multipliers)[np.minimum(unmet, _MAX_UNMET)]
-        score = np.where(unmet > 0, np.rint(base * multiplier).astype(np.int64), base)
-        return score, unmet
+            total += table[c_off[block.c_rows][c_axis] + v_ids[block.v_rows][v_axis]]
+        return total
 
 
-_JOB: _BatchJob | None = None  # in a forked batch worker: the job it serves
+_UNMET_SHIFT = np.int64(1) << np.int64(16)
+_UNMET_SHIFT_GRID = np.int32(1) << np.int32(16)
 
 
-def _set_job(job: _BatchJob) -> None:
+_JOB: _GridJob | None = None  # in a forked batch worker: the job it serves
+
+
+def _set_job(job: _GridJob) -> None:
     global _JOB
     _JOB = job
 
@@ -381,7 +633,7 @@ def _run_forked(rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
 
 
 def _parallel(
-    job: _BatchJob,
+    job: _GridJob,
     chunks: list[IntArray],
     workers: int,
     emit: Callable[[IntArray, tuple[IntArray, IntArray, IntArray]], Iterator[tuple[str, list]]],

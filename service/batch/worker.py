@@ -20,18 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matching.batch import BatchContext
 from matching.engine import MatchEngine
 from matching.index import CandidateIndex, VacancyIndex, chord_to_km
 from service.batch.models import C2V, V2C
 from service.batch.store import ResultRow, Snapshot, current_snapshot, write_chunk
 from service.matches.mapping import load_candidate_features, load_vacancy_features
 from service.persistence.db import make_engine, make_sessionmaker
-
-#: Pairs the engine scores at once (subjects of one block × targets in their region). Every factor makes a few
-#: float arrays of this many pairs, so this bounds a worker's scratch memory to a few hundred MB whatever the
-#: data size (256 subjects × 50,000 candidates took 3.4 GB in one process), while a block stays large enough
-#: for numpy's work to dwarf the per-block Python overhead.
-PAIR_BUDGET = 1_000_000
 
 
 class DataChanged(RuntimeError):
@@ -67,12 +62,14 @@ class ChunkOutcome:
 
 @dataclass
 class LoadedProfiles:
-    """A worker's indexes for one snapshot, and the subject order of both directions."""
+    """A worker's indexes for one snapshot, their batch context, and the subject order (rows) of both
+    directions."""
 
     engine: MatchEngine
     candidates: CandidateIndex
     vacancies: VacancyIndex
-    order: dict[str, list[str]]
+    context: BatchContext
+    order: dict[str, np.ndarray]
 
 
 _LOCK = threading.Lock()
@@ -80,16 +77,15 @@ _LOADED: dict[tuple[str, Snapshot], LoadedProfiles] = {}
 _DB_ENGINES: dict[str, object] = {}
 
 
-def subject_order(index: CandidateIndex | VacancyIndex) -> list[str]:
-    """Live ids in a deterministic spatial order (coarse cells, then id), so a chunk covers a compact region
-    and
-    its regional blocking in the engine fetches few targets. Depends only on the data, never on load order."""
+def subject_order(index: CandidateIndex | VacancyIndex) -> np.ndarray:
+    """Live rows in a deterministic spatial order (coarse cells, then id), so a chunk covers a compact region
+    and its regional blocking in the engine fetches few targets. Depends only on the data, never on load
+    order."""
     index.materialise()
     rows = np.flatnonzero(index.alive)
     xyz = index.array("xyz")[rows]
     ids = index.row_ids[rows].astype(str)
-    order = np.lexsort((ids, np.round(xyz[:, 0] * 200), np.round(xyz[:, 2] * 200)))
-    return [str(i) for i in ids[order]]
+    return rows[np.lexsort((ids, np.round(xyz[:, 0] * 200), np.round(xyz[:, 2] * 200)))]
 
 
 def _db_engine(url: str):  # noqa: ANN202 - a SQLAlchemy Engine, cached per process
@@ -127,6 +123,7 @@ def load_profiles(database_url: str, snapshot: Snapshot) -> LoadedProfiles:
             engine=engine,
             candidates=cand_index,
             vacancies=vac_index,
+            context=BatchContext.build(engine, cand_index, vac_index),
             order={C2V: subject_order(cand_index), V2C: subject_order(vac_index)},
         )
         _LOADED.clear()  # one run at a time per worker: drop indexes of older snapshots
@@ -137,41 +134,35 @@ def load_profiles(database_url: str, snapshot: Snapshot) -> LoadedProfiles:
 def rank_chunk(
     loaded: LoadedProfiles, *, direction: str, start: int, stop: int, top_k: int
 ) -> list[ResultRow]:
-    """The top-``top_k`` rows of subjects ``start:stop`` of one direction, in (subject, rank) order."""
-    subjects = loaded.order[direction][start:stop]
-    if not subjects:
+    """The top-``top_k`` rows of subjects ``start:stop`` of one direction, in (subject id, rank) order."""
+    rows = loaded.order[direction][start:stop]
+    if rows.size == 0:
         return []
-    engine = loaded.engine
-    others = len(loaded.order[V2C if direction == C2V else C2V])
-    block = max(8, min(256, PAIR_BUDGET // max(others, 1)))
-    if direction == C2V:
-        query, target = loaded.candidates, loaded.vacancies
-        ranked = engine.top_k_vacancies_for_candidates(
-            query, target, k=top_k, candidate_ids=subjects, chunk_size=block
-        )
-    else:
-        query, target = loaded.vacancies, loaded.candidates  # type: ignore[assignment]
-        ranked = engine.top_k_candidates_for_vacancies(
-            query, target, k=top_k, vacancy_ids=subjects, chunk_size=block
-        )
-    results = dict(ranked)
-    subject_rows: list[int] = []
-    other_rows: list[int] = []
-    flat: list[tuple[str, int, str, float]] = []
-    for subject in sorted(subjects):
-        s_row = query.row(subject)
-        for rank, (other, score) in enumerate(results.get(subject, ()), start=1):
-            subject_rows.append(s_row)
-            other_rows.append(target.row(other))
-            flat.append((subject, rank, other, score))
-    if not flat:
+    candidates_query = direction == C2V
+    query, target = (
+        (loaded.candidates, loaded.vacancies) if candidates_query else (loaded.vacancies, loaded.candidates)
+    )
+    counts, others, scores = loaded.context.rank_rows(candidates_query, rows, top_k)
+    if others.size == 0:
         return []
-    q_xyz = query.array("xyz")[np.asarray(subject_rows)]
-    t_xyz = target.array("xyz")[np.asarray(other_rows)]
-    km = chord_to_km(((q_xyz - t_xyz) ** 2).sum(axis=1)).tolist()
-    return [
-        (direction, s, r, o, float(score), float(d)) for (s, r, o, score), d in zip(flat, km, strict=True)
-    ]
+    subjects = np.repeat(rows, counts)
+    ranks = np.arange(others.size) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    q_xyz = query.array("xyz")[subjects]
+    t_xyz = target.array("xyz")[others]
+    km = chord_to_km(((q_xyz - t_xyz) ** 2).sum(axis=1))
+    subject_ids = query.row_ids[subjects].astype(str)
+    order = np.lexsort((ranks, subject_ids))
+    return list(
+        zip(
+            [direction] * others.size,
+            subject_ids[order].tolist(),
+            ranks[order].tolist(),
+            target.row_ids[others[order]].astype(str).tolist(),
+            (scores[order] / 100).tolist(),
+            km[order].astype(np.float64).tolist(),
+            strict=True,
+        )
+    )
 
 
 def run_chunk(task: ChunkTask) -> ChunkOutcome:

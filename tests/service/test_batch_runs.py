@@ -107,7 +107,10 @@ class TestCrashAndResume:
                 assert proc.poll() is None, proc.communicate()[1]
                 time.sleep(0.02)
             assert run is not None, "the run never checkpointed a chunk"
-            # While the new run writes, readers see only the previous complete run.
+            assert proc.poll() is None, "the run finished before it could be killed"
+            # Freeze the run between checkpoints (a run takes seconds; the checks below could outlast it).
+            os.kill(proc.pid, signal.SIGSTOP)
+            # While the new run is under way, readers see only the previous complete run.
             with make_sessionmaker(engine)() as session:
                 info, _rows = store.read_published_matches(
                     session, direction="c2v", subject_id=uuid.uuid4(), limit=10
@@ -117,7 +120,6 @@ class TestCrashAndResume:
                 in_process = "".join(export_lines(store.iter_run_results(session, info.id)))
             assert in_process == seeded.clean_export
             assert export(url) == seeded.clean_export
-            assert proc.poll() is None, "the run finished before it could be killed"
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
         finally:
