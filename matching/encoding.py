@@ -15,7 +15,7 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -260,6 +260,18 @@ class EncodedVacancy:
     garantiebaan: bool
 
 
+#: Bound of each memo of an :class:`Encoder` (labels come from user input): a full memo starts over.
+_MEMO_LIMIT = 200_000
+_MISSING = object()
+
+
+def _remember(memo: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
+    """Store in a memo (caller holds the lock), clearing it first when full: memory stays bounded."""
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
 @lru_cache(maxsize=1 << 16)
 def occupation_tokens_for(key: str, isco: str | None) -> tuple[tuple[str, int], ...]:
     """Tokens of an occupation with their level: (``occ:``key, 0), (isco4, 1), (isco3, 2), (isco2, 3).
@@ -291,39 +303,59 @@ class Encoder:
         self._inferred_memo: dict[str, frozenset[str]] = {}
         self._profile_memo: dict[str, frozenset[str]] = {}
         self._ties_memo: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+        # Per occupation reference (code, label): the alternative readings that need evidence from the
+        # competences ((uri, ISCO code, skill profile) of the other near-tied readings).
+        self._alternatives_memo: dict[
+            tuple[str | None, str], tuple[tuple[str, str | None, frozenset[str]], ...]
+        ] = {}
+        # (occupation key, ISCO code, credit factor) → ((token, credit), ...) for a candidate's tokens.
+        self._credits_memo: dict[tuple[str, str | None, float], tuple[tuple[str, float], ...]] = {}
+        # Small per-value memos of the candidate encoding (certificates, licences, levels, coordinates).
+        self._value_memo: dict[tuple[str, object], object] = {}
+        thresholds = algorithm.thresholds
+        self._related_credit = dyadic(thresholds["related_credit"])
+        levels = (
+            thresholds["occupation_same"],
+            thresholds["occupation_unit_group"],
+            thresholds["occupation_minor_group"],
+            thresholds["occupation_sub_major"],
+        )
+        # Level credits are cumulative: a same-concept match also shares every ISCO group, so each token
+        # carries the increment over the next coarser level and a pair's credit is the sum over shared tokens.
+        self._increments = [
+            levels[i] - (levels[i + 1] if i + 1 < len(levels) else 0.0) for i in range(len(levels))
+        ]
+        self._experience_factor = thresholds["experience_factor"]
 
     # -- taxonomy lookups (memoised) --------------------------------------------------------------
     def skill_key(self, ref: ConceptRef) -> str:
         """Concept key of a competence: its ESCO URI, or ``text:<normalised label>``."""
         memo_key = (ref.code, ref.label)
-        with self._lock:
-            hit = self._skill_memo.get(memo_key)
+        hit = self._skill_memo.get(memo_key)  # a dict read needs no lock; writes take it
         if hit is not None:
             return hit
         concept = self.taxonomy.resolve_skill(code=ref.code, label=ref.label)
         with self._lock:
-            self._skill_memo[memo_key] = concept.uri
+            _remember(self._skill_memo, memo_key, concept.uri)
         return concept.uri
 
     def occupation(self, ref: ConceptRef) -> tuple[str, str | None, str]:
         """(concept key, ISCO code or None, kind) of an occupation reference."""
         memo_key = (ref.code, ref.label)
-        with self._lock:
-            hit = self._occ_memo.get(memo_key)
+        hit = self._occ_memo.get(memo_key)
         if hit is not None:
             return hit
         concept = self.taxonomy.resolve_occupation(code=ref.code, label=ref.label)
         isco = None if concept.kind == "text" else self.taxonomy.isco_code(concept.uri)
         result = (concept.uri, isco, concept.kind)
         with self._lock:
-            self._occ_memo[memo_key] = result
+            _remember(self._occ_memo, memo_key, result)
         return result
 
     def _near_ties(self, label: str) -> list[tuple[str, str | None]]:
         """Occupations whose label matches ``label`` (almost) as well as the best one: (uri, ISCO code)."""
         memo_key = ("ties", label)
-        with self._lock:
-            hit = self._ties_memo.get(memo_key)
+        hit = self._ties_memo.get(memo_key)
         if hit is not None:
             return hit
         search = getattr(self.taxonomy, "search_occupations", None)
@@ -336,7 +368,7 @@ class Encoder:
                     if concept.kind == "occupation" and concept.score >= best - OCCUPATION_TIE_MARGIN:
                         found.append((concept.uri, self.taxonomy.isco_code(concept.uri)))
         with self._lock:
-            self._ties_memo[memo_key] = found
+            _remember(self._ties_memo, memo_key, found)
         return found
 
     def occupation_in_context(self, ref: ConceptRef, skills: frozenset[str]) -> tuple[str, str | None, str]:
@@ -381,99 +413,162 @@ class Encoder:
 
     def related(self, skill_key: str) -> frozenset[str]:
         """Concepts closely related to a skill (none for ``text:`` keys)."""
-        if skill_key.startswith("text:"):
-            return frozenset()
-        with self._lock:
-            hit = self._related_memo.get(skill_key)
+        hit = self._related_memo.get(skill_key)
         if hit is not None:
             return hit
+        if skill_key.startswith("text:"):
+            return frozenset()
         result = self.taxonomy.related_skills(skill_key)
         with self._lock:
-            self._related_memo[skill_key] = result
+            _remember(self._related_memo, skill_key, result)
         return result
 
     def occupation_profile(self, occupation_key: str) -> frozenset[str]:
         """All skills (essential and optional) of an occupation: what work in it draws on."""
-        with self._lock:
-            hit = self._profile_memo.get(occupation_key)
+        hit = self._profile_memo.get(occupation_key)
         if hit is not None:
             return hit
         essential, optional = self.taxonomy.occupation_skills(occupation_key)
         result = essential | optional
         with self._lock:
-            self._profile_memo[occupation_key] = result
+            _remember(self._profile_memo, occupation_key, result)
         return result
 
     def occupation_skill_keys(self, occupation_key: str) -> frozenset[str]:
         """Essential skills of an occupation (what a job in it asks for)."""
-        with self._lock:
-            hit = self._inferred_memo.get(occupation_key)
+        hit = self._inferred_memo.get(occupation_key)
         if hit is not None:
             return hit
         essential, _optional = self.taxonomy.occupation_skills(occupation_key)
         with self._lock:
-            self._inferred_memo[occupation_key] = essential
+            _remember(self._inferred_memo, occupation_key, essential)
         return essential
+
+    # -- candidate encoding helpers (memoised per distinct value) -----------------------------------
+    def _alternatives(
+        self, ref: ConceptRef, memo_key: tuple[str | None, str], key: str
+    ) -> tuple[tuple[str, str | None, frozenset[str]], ...]:
+        """The near-tied readings of a code-less, linked occupation label other than its resolution ``key``,
+        with their skill profiles (none when the resolution is not among the near ties)."""
+        hit = self._alternatives_memo.get(memo_key)
+        if hit is None:
+            ties = self._near_ties(ref.label)
+            if key not in {uri for uri, _ in ties}:
+                hit = ()
+            else:
+                hit = tuple((uri, isco, self.occupation_profile(uri)) for uri, isco in ties if uri != key)
+            with self._lock:
+                _remember(self._alternatives_memo, memo_key, hit)
+        return hit
+
+    def _token_credits(self, key: str, isco: str | None, factor: float) -> tuple[tuple[str, float], ...]:
+        """((token, credit), ...) of one occupation reading with a source factor (see :meth:`candidate`)."""
+        memo_key = (key, isco, factor)
+        hit = self._credits_memo.get(memo_key)
+        if hit is None:
+            increments = self._increments
+            hit = tuple(
+                (token, dyadic(increments[level] * factor))
+                for token, level in occupation_tokens_for(key, isco)
+            )
+            with self._lock:
+                _remember(self._credits_memo, memo_key, hit)
+        return hit
+
+    def _value(self, kind: str, value: object, make: Callable[[], object]) -> object:
+        memo_key = (kind, value)
+        hit = self._value_memo.get(memo_key, _MISSING)
+        if hit is _MISSING:
+            hit = make()
+            with self._lock:
+                _remember(self._value_memo, memo_key, hit)
+        return hit
 
     # -- profiles ---------------------------------------------------------------------------------
     def candidate(self, features: CandidateFeatures) -> EncodedCandidate:
-        """Encode a candidate: held and related competences, occupation tokens, levels, masks."""
-        thresholds = self.algorithm.thresholds
-        related_credit = dyadic(thresholds["related_credit"])
-        labels: dict[str, str] = {}
-        for ref in features.competences:
-            labels.setdefault(self.skill_key(ref), ref.label)
-        held = frozenset(labels)
-        skills: dict[str, float] = {}
-        if related_credit > 0:
-            for key in held:
-                for rel in self.related(key):
-                    skills[rel] = related_credit
-        for key in held:
-            skills[key] = 1.0
+        """Encode a candidate: held and related competences, occupation tokens, levels, masks.
 
-        levels = (
-            thresholds["occupation_same"],
-            thresholds["occupation_unit_group"],
-            thresholds["occupation_minor_group"],
-            thresholds["occupation_sub_major"],
-        )
-        # Level credits are cumulative: a same-concept match also shares every ISCO group, so each token
-        # carries the increment over the next coarser level and a pair's credit is the sum over shared tokens.
-        increments = [levels[i] - (levels[i + 1] if i + 1 < len(levels) else 0.0) for i in range(len(levels))]
-        experience_factor = thresholds["experience_factor"]
+        Everything that depends on one label, code or value alone is memoised (caseloads repeat them), so
+        a candidate costs a few dictionary lookups and set operations.
+        """
+        labels: dict[str, str] = {}
+        skill_memo = self._skill_memo
+        for ref in features.competences:
+            key = skill_memo.get((ref.code, ref.label))
+            if key is None:
+                key = self.skill_key(ref)
+            if key not in labels:
+                labels[key] = ref.label
+        held = frozenset(labels)
+        related_credit = self._related_credit
+        if related_credit > 0 and held:
+            related_memo = self._related_memo
+            sets = [related_memo.get(key) for key in held]
+            if None in sets:
+                sets = [self.related(key) for key in held]
+            related_only = frozenset().union(*sets) - held
+        else:
+            related_only = frozenset()
+        skills: dict[str, float] = dict.fromkeys(related_only, related_credit)
+        skills.update(dict.fromkeys(held, 1.0))
+
         tokens: dict[str, float] = {}
         occ_labels: list[tuple[str, str, str, str | None]] = []
+        experience_factor = self._experience_factor
         sources = [(ref, 1.0, "desired") for ref in features.desired_occupations] + [
             (exp.occupation, experience_factor, "experience") for exp in features.experience
         ]
+        occ_memo = self._occ_memo
         for ref, factor, source in sources:
-            for key, isco in self.occupation_readings(ref, held):
+            memo_key = (ref.code, ref.label)
+            key, isco, kind = occ_memo.get(memo_key) or self.occupation(ref)
+            readings = [(key, isco)]
+            if held and not ref.code and kind != "text":
+                # Near-tied readings count with evidence from the competences (see occupation_readings).
+                for uri, uri_isco, profile in self._alternatives(ref, memo_key, key):
+                    if len(held & profile) >= CONTEXT_MIN_SKILLS:
+                        readings.append((uri, uri_isco))
+            for key, isco in readings:
                 occ_labels.append((key, ref.label, source, isco))
-                for token, level in occupation_tokens_for(key, isco):
-                    credit = dyadic(increments[level] * factor)
+                for token, credit in self._token_credits(key, isco, factor):
                     if credit > tokens.get(token, 0.0):
                         tokens[token] = credit
 
+        value = self._value
         allowed = frozenset(c.upper() for c in features.work_countries) or frozenset(
             {features.country.upper()}
         )
+        languages = features.languages
         return EncodedCandidate(
             id=features.id,
             skills=skills,
             held_skills=held,
-            related_only=frozenset(k for k in skills if k not in held),
+            related_only=related_only,
             skill_labels=labels,
             occupation_tokens=tokens,
             occupation_labels=tuple(occ_labels),
-            languages={k.lower(): r for k, v in features.languages.items() if (r := language_rank(v)) > 0},
+            languages=(
+                {k.lower(): r for k, v in languages.items() if (r := language_rank(v)) > 0}
+                if languages
+                else {}
+            ),
             education=education_rank(features.education_level),
             education_level=features.education_level,
-            licences=licence_mask(features.driving_licences, implied=True),
-            certificates=certificate_keys(features.certificates, implied=True),
+            licences=value(  # type: ignore[arg-type]
+                "licences",
+                features.driving_licences,
+                lambda: licence_mask(features.driving_licences, implied=True),
+            ),
+            certificates=value(  # type: ignore[arg-type]
+                "certificates",
+                features.certificates,
+                lambda: certificate_keys(features.certificates, implied=True),
+            ),
             lat=float(features.lat),
             lon=float(features.lon),
-            xyz=unit_vector(features.lat, features.lon),
+            xyz=value(  # type: ignore[arg-type]
+                "xyz", (features.lat, features.lon), lambda: unit_vector(features.lat, features.lon)
+            ),
             country=features.country.upper(),
             work_countries=allowed,
             max_travel_km=int(features.max_travel_km),
