@@ -90,6 +90,20 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"live: 1 candidate vs {len(vacancies)} vacancies, top-50 + explanations: CPU p50 {p50:.2f} ms, "
         f"p95 {p95:.2f} ms  [target p95 ≤ 3 ms] {'OK' if p95 <= 3 else 'MISSED'}"
     )
+    # The same candidates again: the encoder's memo (related skills per competence) is warm now, as in a
+    # service that has been running; the gap to the figures above is the cold taxonomy lookups of
+    # first-seen competences while encoding the candidate.
+    times_warm = []
+    for c in candidates[20 : 20 + args.queries]:
+        start = time.process_time()
+        engine.rank_vacancies(c, vac_index, limit=50)
+        times_warm.append((time.process_time() - start) * 1000)
+    figures["live_top50_warm_p50_ms"] = round(statistics.median(times_warm), 2)
+    figures["live_top50_warm_p95_ms"] = round(float(np.percentile(times_warm, 95)), 2)
+    _out(
+        f"live, same candidates again (encoder memo warm): CPU p50 {statistics.median(times_warm):.2f} ms, "
+        f"p95 {np.percentile(times_warm, 95):.2f} ms"
+    )
     for v in vacancies[:20]:
         engine.rank_candidates(v, cand_index, limit=50)
     times_v = []
@@ -97,6 +111,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         start = time.process_time()
         engine.rank_candidates(v, cand_index, limit=50)
         times_v.append((time.process_time() - start) * 1000)
+    figures["live_candidates_p50_ms"] = round(statistics.median(times_v), 2)
     figures["live_candidates_p95_ms"] = round(float(np.percentile(times_v, 95)), 2)
     _out(
         f"live: 1 vacancy vs {len(candidates)} candidates, top-50 + explanations: "

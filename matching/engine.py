@@ -51,7 +51,9 @@ __all__ = ["HARD_REQUIREMENTS", "MatchEngine", "ScoredBlock"]
 #: Name of the pseudo-factor that carries the penalty for unmet hard requirements in explanations.
 HARD_REQUIREMENTS = "hard_requirements"
 _MAX_UNMET = 64
-_WORST = np.int64(1) << np.int64(40)
+# Live path: a row's class contributions and unmet count packed in one int64 (base < 2**32).
+_UNMET_SHIFT = 32
+_BASE_MASK = (1 << _UNMET_SHIFT) - 1
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -91,6 +93,12 @@ class MatchEngine:
         thresholds = self.algorithm.thresholds
         self._weights100 = {f: 100.0 * self.algorithm.weights[f] for f in FACTOR_ORDER}
         self._multipliers = [thresholds["unmet_multiplier"] ** n for n in range(_MAX_UNMET + 1)]
+        self._multiplier_array = np.asarray(self._multipliers, dtype=np.float64)
+        # Plain dicts for the per-result loop (the config's read-only mappings cost a Python call per lookup).
+        self._plain_weights = dict(self.algorithm.weights)
+        self._plain_thresholds = dict(thresholds)
+        # The competences' largest contribution (their score is at most 1): the live path's bound.
+        self._competences_max = int(np.rint(1.0 * self._weights100["competences"]))
 
     # ----------------------------------------------------------------------------------- indexes
     def build_vacancy_index(self, vacancies: Iterable[VacancyFeatures]) -> VacancyIndex:
@@ -143,7 +151,6 @@ class MatchEngine:
             return []
         record = self.encoder.candidate(candidate)
         query = QueryProfile.candidate(record, self.vocab, max_travel_km=index_max_travel(self))
-        live = self._score_live(query, index, query_is_candidate=True)
         keep = index.alive.copy()
         if not record.target_group_register:
             keep &= ~index.array("garantiebaan")
@@ -153,16 +160,12 @@ class MatchEngine:
         if filters is not None and filters.country is not None:
             bit = self.vocab.countries.get(filters.country.upper())
             keep &= (index.array("country") & (0 if bit is None else 1 << bit)) != 0
-        chosen = self._select(live, keep, index.row_ids, limit=limit, filters=filters)
-        scored = live.rows(chosen)
-        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] = {}
-        results = []
-        for i, row in enumerate(chosen):
-            vacancy = index.record_at(row)
-            results.append(
-                self._result(record, vacancy, scored, i, rank=i + 1, other_id=vacancy.id, memo=memo)
-            )
-        return results
+        rows, scored = self._live_top(
+            query, index, keep, query_is_candidate=True, limit=limit, filters=filters
+        )
+        return self._live_results(
+            record, [index.record_at(row) for row in rows], scored, query_is_candidate=True
+        )
 
     def rank_candidates(
         self,
@@ -178,7 +181,6 @@ class MatchEngine:
             return []
         record = self.encoder.vacancy(vacancy)
         query = QueryProfile.vacancy(record, self.vocab)
-        live = self._score_live(query, index, query_is_candidate=False)
         keep = index.alive.copy()
         if record.garantiebaan:
             keep &= index.array("target_group_register")
@@ -191,46 +193,52 @@ class MatchEngine:
             ids, _reps = index.classes("misc")
             lives_there = np.asarray([key[-1] == country for key in index.class_keys("misc")], dtype=bool)
             keep &= lives_there[ids]
-        chosen = self._select(live, keep, index.row_ids, limit=limit, filters=filters)
-        scored = live.rows(chosen)
-        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] = {}
-        results = []
-        for i, row in enumerate(chosen):
-            candidate = index.record_at(row)
-            results.append(
-                self._result(candidate, record, scored, i, rank=i + 1, other_id=candidate.id, memo=memo)
-            )
-        return results
+        rows, scored = self._live_top(
+            query, index, keep, query_is_candidate=False, limit=limit, filters=filters
+        )
+        return self._live_results(
+            record, [index.record_at(row) for row in rows], scored, query_is_candidate=False
+        )
 
-    def _score_live(
-        self, query: QueryProfile, index: CandidateIndex | VacancyIndex, *, query_is_candidate: bool
-    ) -> _LiveScores:
-        """Score one profile against every materialised row of an index.
+    def _live_top(
+        self,
+        query: QueryProfile,
+        index: CandidateIndex | VacancyIndex,
+        keep: npt.NDArray[np.bool_],
+        *,
+        query_is_candidate: bool,
+        limit: int,
+        filters: MatchFilters | None,
+    ) -> tuple[list[int], ScoredBlock | None]:
+        """Rows of the top ``limit`` results for one profile against an index (unmet requirements last, then
+        score, then id), and a :class:`ScoredBlock` of just those rows (position i = ``rows[i]``).
 
-        Competences are scored per row (sparse products). Every other factor depends on a few columns of the
-        index side only, so it is scored once per row class (see ``index.CLASS_NAMES``: a handful of
-        locations, occupations, hour ranges...) with the same factor code, and gathered per row.
+        Every factor but competences depends on a few columns of the index side only, so it is scored once
+        per row class (see ``index.CLASS_NAMES``: a handful of locations, occupations, hour ranges...) with
+        the same factor code and gathered per row — or scored per row where a class holds about one row.
+        That gives each row its exact unmet count and every contribution but the competences', which lies
+        in [0, weight]. Competences are then scored (sparse products over just those rows) only for rows
+        that can still reach the top ``limit`` by these bounds: the same results as scoring every row.
         """
         thresholds = self.algorithm.thresholds
+        n = keep.size
 
         def block(rows: IntArray | None) -> PairBlock:
             if query_is_candidate:
                 return PairBlock(query, 0, index, rows)  # type: ignore[arg-type]
             return PairBlock(index, rows, query, 0)  # type: ignore[arg-type]
 
-        comp = np.asarray(FACTORS["competences"].score(block(None), thresholds).score, dtype=np.float64)
-        comp_contribution = np.rint(comp * self._weights100["competences"]).astype(np.int64)
-        base = comp_contribution.copy()
-        unmet = np.zeros(base.shape, dtype=np.int64)
-        per_class: dict[str, tuple[npt.NDArray[np.int32], dict[str, FloatArray], dict[str, IntArray]]] = {}
-        distance_cls = np.zeros(0)
-        for cls in CLASS_NAMES:
-            ids, reps = index.classes(cls)
-            cls_block = block(reps)
+        def score_class(
+            cls: str, rows: IntArray | None
+        ) -> tuple[dict[str, FloatArray], dict[str, IntArray], IntArray]:
+            """Factor scores and contributions of class ``cls`` on ``rows`` (representatives, a subset of
+            rows, or None: every row), and per entry Σ contributions + (unmet count << _UNMET_SHIFT)."""
+            nonlocal distance_cls
+            cls_block = block(rows)
+            cls_base = np.zeros(n if rows is None else rows.size, dtype=np.int64)
+            cls_unmet = np.zeros(cls_base.size, dtype=np.int64)
             scores: dict[str, FloatArray] = {}
             contributions: dict[str, IntArray] = {}
-            cls_base = np.zeros(reps.size, dtype=np.int64)
-            cls_unmet = np.zeros(reps.size, dtype=np.int64)
             for name in _CLASS_FACTORS[cls]:
                 result = FACTORS[name].score(cls_block, thresholds)
                 s = np.asarray(result.score, dtype=np.float64)
@@ -242,69 +250,251 @@ class MatchEngine:
                     cls_unmet += result.unmet
             if cls == "travel":
                 distance_cls = np.asarray(cls_block.distance_km(), dtype=np.float64)
-            base += cls_base[ids]
-            if cls_unmet.any():
-                unmet += cls_unmet[ids]
-            per_class[cls] = (ids, scores, contributions)
-        multiplier = np.asarray(self._multipliers)[np.minimum(unmet, _MAX_UNMET)]
-        score = np.where(unmet > 0, np.rint(base * multiplier).astype(np.int64), base)
-        return _LiveScores(
-            comp=comp,
-            comp_contribution=comp_contribution,
-            per_class=per_class,
-            distance_cls=distance_cls,
-            unmet=unmet,
-            base=base,
-            score=score,
-        )
+            return scores, contributions, cls_base + (cls_unmet << _UNMET_SHIFT)
 
-    def _select(
-        self,
-        scored: ScoredBlock | _LiveScores,
-        keep: npt.NDArray[np.bool_],
-        row_ids: npt.NDArray[np.object_],
-        *,
-        limit: int,
-        filters: MatchFilters | None,
-    ) -> list[int]:
-        """Rows of the top ``limit`` results: unmet requirements last, then score, then id."""
+        # Per class: (class per row or None, scores, contributions, rows scored or None); entries of scores
+        # are per class, per row (class None), or per row of the given rows.
+        per_class: dict[
+            str,
+            tuple[npt.NDArray[np.int32] | None, dict[str, FloatArray], dict[str, IntArray], IntArray | None],
+        ] = {}
+        packed = np.zeros(n, dtype=np.int64)  # per row: Σ class contributions + (unmet count << _UNMET_SHIFT)
+        distance_cls: FloatArray = np.zeros(0)
+        deferred: list[str] = []
+        for cls in CLASS_NAMES:
+            ids, reps = index.classes(cls)
+            if reps.size * 2 > n:  # about one row per class: score the rows themselves
+                if cls != "travel":
+                    deferred.append(cls)  # maybe only the rows that meet every other requirement
+                    continue
+                scores, contributions, value = score_class(cls, None)
+                packed += value
+                per_class[cls] = (None, scores, contributions, None)
+            else:
+                scores, contributions, value = score_class(cls, reps)
+                packed += np.take(value, ids)
+                per_class[cls] = (ids, scores, contributions, None)
+        travel_ids = per_class["travel"][0]
         if filters is not None and filters.max_km is not None:
-            keep = keep & (scored.distance_km <= filters.max_km)  # (a gather for _LiveScores)
+            keep = keep & (
+                (distance_cls if travel_ids is None else distance_cls[travel_ids]) <= filters.max_km
+            )
+        min_score = None
         if filters is not None and filters.min_score is not None:
-            keep = keep & (scored.score >= math.ceil(filters.min_score * 100 - 1e-9))
+            min_score = math.ceil(filters.min_score * 100 - 1e-9)
         if limit <= 0:
-            return []
-        key = np.where(keep, (scored.unmet > 0).astype(np.int64) * 20001 + (10000 - scored.score), _WORST)
-        if key.size > limit:
-            kth = np.partition(key, limit - 1)[limit - 1]
-            positions = np.flatnonzero(key <= kth)
-        else:
-            positions = np.arange(key.size)
-        positions = positions[key[positions] < _WORST]
-        keys = key[positions]
-        ids = row_ids[positions]
-        order = sorted(range(positions.size), key=lambda i: (int(keys[i]), ids[i]))
-        return [int(positions[i]) for i in order[:limit]]
+            return [], None
 
-    def _result(
+        rows: IntArray | None = None
+        if deferred and min_score is None:
+            # Results that meet every requirement rank first. If enough rows meet those of the classes
+            # scored so far and those of the deferred classes, only such rows can be in the top.
+            maybe = np.flatnonzero(keep & (packed < (1 << _UNMET_SHIFT)))
+            if maybe.size * 2 <= n:
+                values = np.zeros(maybe.size, dtype=np.int64)
+                parts = {}
+                for cls in deferred:
+                    scores, contributions, value = score_class(cls, maybe)
+                    values += value
+                    parts[cls] = (scores, contributions)
+                if int(np.count_nonzero(values < (1 << _UNMET_SHIFT))) >= limit:
+                    for cls in deferred:
+                        per_class[cls] = (None, *parts[cls], maybe)
+                    rows = maybe
+                    packed_rows = packed[maybe] + values
+        if rows is None:
+            for cls in deferred:
+                scores, contributions, value = score_class(cls, None)
+                packed += value
+                per_class[cls] = (None, scores, contributions, None)
+            rows = np.flatnonzero(keep)
+            packed_rows = packed[rows]
+        unmet = packed_rows >> _UNMET_SHIFT
+        partial = packed_rows & _BASE_MASK  # the base without the competences' contribution
+        comp_max = self._competences_max
+
+        def exact(pick: IntArray) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
+            picked = rows[pick]
+            comp = FACTORS["competences"].score(block(picked), thresholds).score
+            comp = np.asarray(comp, dtype=np.float64)
+            comp_contribution = np.rint(comp * self._weights100["competences"]).astype(np.int64)
+            base = partial[pick] + comp_contribution
+            n_unmet = unmet[pick]
+            multiplier = self._multiplier_array[np.minimum(n_unmet, _MAX_UNMET)]
+            score = np.where(n_unmet > 0, np.rint(base * multiplier).astype(np.int64), base)
+            return comp, comp_contribution, base, score
+
+        feasible = unmet == 0
+        n_feasible = int(np.count_nonzero(feasible))
+        if n_feasible >= limit:
+            # Results without unmet requirements fill the top; their score is partial + [0, comp_max].
+            first = np.zeros(0, dtype=np.int64)
+            at = np.flatnonzero(feasible)
+            lo = partial[at]
+            hi = lo + comp_max
+            need = limit
+        else:
+            # All of those, then the best of the rest: score = rint((partial + [0, comp_max]) · multiplier).
+            first = np.flatnonzero(feasible)
+            at = np.flatnonzero(~feasible)
+            multiplier = self._multiplier_array[np.minimum(unmet[at], _MAX_UNMET)]
+            lo = np.rint(partial[at] * multiplier)
+            hi = np.rint((partial[at] + comp_max) * multiplier)
+            need = limit - n_feasible
+        reach = _reachable(lo, hi, need)
+        if reach.size > 10 * need:
+            # Many rows within the bounds: score the 2·need most promising first; the need-th best of their
+            # exact scores is a higher bar than the need-th lower bound, so fewer rows remain to score.
+            probe = np.argpartition(lo, lo.size - 2 * need)[lo.size - 2 * need :]
+            parts = [exact(np.concatenate([first, at[probe]]))]
+            probe_scores = parts[0][3][first.size :]
+            bar = np.partition(probe_scores, probe_scores.size - need)[probe_scores.size - need]
+            rest = np.zeros(at.size, dtype=bool)
+            rest[reach] = True
+            rest &= hi >= bar
+            rest[probe] = False
+            second = at[np.flatnonzero(rest)]
+            if second.size:
+                parts.append(exact(second))
+            pick = np.concatenate([first, at[probe], second])
+            comp, comp_contribution, base, score = (
+                np.concatenate(arrays) for arrays in zip(*parts, strict=True)
+            )
+        else:
+            pick = np.concatenate([first, at[reach]])
+            comp, comp_contribution, base, score = exact(pick)
+        if min_score is not None:
+            passing = score >= min_score
+            if int(np.count_nonzero(passing)) < limit and pick.size < rows.size:
+                # Too few of the picked rows pass: rows left out by the bounds might fill the rest.
+                pick = np.arange(rows.size)
+                comp, comp_contribution, base, score = exact(pick)
+                passing = score >= min_score
+            sel = np.flatnonzero(passing)
+        else:
+            sel = np.arange(pick.size)
+        n_unmet = unmet[pick]
+        key = (n_unmet > 0).astype(np.int64) * 20001 + (10000 - score)
+        if sel.size > limit:
+            kth = np.partition(key[sel], limit - 1)[limit - 1]
+            sel = sel[key[sel] <= kth]
+        picked_rows = rows[pick[sel]]
+        order = sorted(
+            zip(key[sel].tolist(), index.row_ids[picked_rows].tolist(), sel.tolist(), strict=True)
+        )[:limit]
+        chosen = np.asarray([p for _k, _id, p in order], dtype=np.int64)
+        out_rows = rows[pick[chosen]]
+        factor_scores: dict[str, FloatArray] = {}
+        factor_contributions: dict[str, IntArray] = {}
+        for cls, (ids, scores, contributions, scored_rows) in per_class.items():
+            if scored_rows is not None:
+                at_cls = np.searchsorted(scored_rows, out_rows)
+            else:
+                at_cls = out_rows if ids is None else ids[out_rows]
+            for name in _CLASS_FACTORS[cls]:
+                factor_scores[name] = scores[name][at_cls]
+                factor_contributions[name] = contributions[name][at_cls]
+        factor_scores["competences"] = comp[chosen]
+        factor_contributions["competences"] = comp_contribution[chosen]
+        scored = ScoredBlock(
+            {name: factor_scores[name] for name in FACTOR_ORDER},
+            {name: factor_contributions[name] for name in FACTOR_ORDER},
+            n_unmet[chosen],
+            base[chosen],
+            score[chosen],
+            distance_cls[out_rows if travel_ids is None else travel_ids[out_rows]],
+        )
+        return out_rows.tolist(), scored
+
+    def _live_results(
         self,
-        candidate: EncodedCandidate,
-        vacancy: EncodedVacancy,
-        scored: ScoredBlock,
-        i: int,
+        record: EncodedCandidate | EncodedVacancy,
+        others: Sequence[EncodedCandidate] | Sequence[EncodedVacancy],
+        scored: ScoredBlock | None,
         *,
-        rank: int,
-        other_id: str,
-        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] | None = None,
-    ) -> MatchResult:
-        explanation, unmet = self.explain(candidate, vacancy, scored=scored, position=i, memo=memo)
-        return MatchResult(
-            id=other_id,
-            score=int(scored.score[i]) / 100,
-            rank=rank,
-            distance_km=float(scored.distance_km[i]),
-            unmet=unmet,
-            explanation=explanation,
+        query_is_candidate: bool,
+    ) -> list[MatchResult]:
+        """Results with explanations for the chosen rows, best first (as :meth:`explain` per pair).
+
+        Within one ranking the query side is fixed, so a factor's text is reused for every row whose inputs on
+        the other side (see ``_side_keys``), score and contribution equal those of an earlier row.
+        """
+        if scored is None or not others:
+            return []
+        thresholds = self._plain_thresholds
+        weights = self._plain_weights
+        names = FACTOR_ORDER
+        scores = [scored.factor_scores[name].tolist() for name in names]
+        contributions = [scored.contributions[name].tolist() for name in names]
+        explainers = [FACTORS[name].explain for name in names]
+        distances = scored.distance_km.tolist()
+        n_unmets = scored.unmet.tolist()
+        totals = scored.score.tolist()
+        bases = scored.base.tolist()
+        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] = {}
+        results: list[MatchResult] = []
+        for i, other in enumerate(others):
+            if query_is_candidate:
+                candidate, vacancy = record, other
+            else:
+                candidate, vacancy = other, record
+            distance = distances[i]
+            items: list[FactorExplanation] = []
+            unmet: list[Unmet] = []
+            sides = _side_keys(other, query_is_candidate, distance)
+            for f, name in enumerate(names):
+                s = scores[f][i]
+                contribution = contributions[f][i]
+                side = sides[f]
+                key = None
+                if side is not None:
+                    key = (f, s, contribution, side)
+                    hit = memo.get(key)
+                    if hit is not None:
+                        items.append(hit[0])
+                        unmet.extend(hit[1])
+                        continue
+                detail, factor_unmet = explainers[f](
+                    candidate, vacancy, score=s, distance_km=distance, thresholds=thresholds
+                )
+                item = FactorExplanation(
+                    factor=name,
+                    weight=weights[name],
+                    score=round(s, 4),
+                    contribution=contribution / 100,
+                    detail=detail,
+                )
+                items.append(item)
+                unmet.extend(factor_unmet)
+                if key is not None:
+                    memo[key] = (item, factor_unmet)
+            n_unmet = n_unmets[i]
+            if n_unmet:
+                items.append(self._hard_requirements(n_unmet, totals[i] - bases[i], unmet))
+            results.append(
+                MatchResult(
+                    id=other.id,
+                    score=totals[i] / 100,
+                    rank=i + 1,
+                    distance_km=distance,
+                    unmet=tuple(unmet),
+                    explanation=tuple(items),
+                )
+            )
+        return results
+
+    def _hard_requirements(self, n_unmet: int, penalty: int, unmet: Sequence[Unmet]) -> FactorExplanation:
+        """The pseudo-factor carrying the penalty (in hundredths) for ``n_unmet`` unmet hard requirements."""
+        multiplier = self._multipliers[min(n_unmet, _MAX_UNMET)]
+        eisen = "harde eis" if n_unmet == 1 else "harde eisen"
+        factor_text = f"{multiplier:.4g}".replace(".", ",")
+        return FactorExplanation(
+            factor=HARD_REQUIREMENTS,
+            weight=0.0,
+            score=round(multiplier, 6),
+            contribution=penalty / 100,
+            detail=f"{n_unmet} {eisen} niet vervuld ({'; '.join(u.detail for u in unmet)}): "
+            f"score × {factor_text}.",
         )
 
     def explain(
@@ -355,19 +545,7 @@ class MatchEngine:
         n_unmet = int(scored.unmet[position])
         if n_unmet:
             penalty = int(scored.score[position]) - int(scored.base[position])
-            multiplier = self._multipliers[min(n_unmet, _MAX_UNMET)]
-            eisen = "harde eis" if n_unmet == 1 else "harde eisen"
-            factor_text = f"{multiplier:.4g}".replace(".", ",")
-            items.append(
-                FactorExplanation(
-                    factor=HARD_REQUIREMENTS,
-                    weight=0.0,
-                    score=round(multiplier, 6),
-                    contribution=penalty / 100,
-                    detail=f"{n_unmet} {eisen} niet vervuld ({'; '.join(u.detail for u in unmet)}): "
-                    f"score × {factor_text}.",
-                )
-            )
+            items.append(self._hard_requirements(n_unmet, penalty, unmet))
         return tuple(items), tuple(unmet)
 
     # ------------------------------------------------------------------------------------ batch
@@ -428,41 +606,59 @@ def index_max_travel(engine: MatchEngine) -> float:
     return float(engine.algorithm.thresholds["max_travel_km"])
 
 
-@dataclass(frozen=True, slots=True)
-class _LiveScores:
-    """One profile against every row of an index: totals per row, factor numbers per row class."""
+def _reachable(lo: npt.NDArray[np.generic], hi: npt.NDArray[np.generic], k: int) -> IntArray:
+    """Positions whose score can be among the ``k`` best, given bounds ``lo`` ≤ score ≤ ``hi`` per position.
 
-    comp: FloatArray
-    comp_contribution: IntArray
-    per_class: dict[str, tuple[npt.NDArray[np.int32], dict[str, FloatArray], dict[str, IntArray]]]
-    distance_cls: FloatArray
-    unmet: IntArray
-    base: IntArray
-    score: IntArray
+    At least ``k`` positions score ≥ t, the k-th largest lower bound, so one whose upper bound is below t
+    cannot make it; ties (hi == t) stay, as ids decide them.
+    """
+    if lo.size <= k:
+        return np.arange(lo.size)
+    t = np.partition(lo, lo.size - k)[lo.size - k]
+    return np.flatnonzero(hi >= t)
 
-    @property
-    def distance_km(self) -> FloatArray:
-        """Distance per row (gathered from the travel classes)."""
-        return self.distance_cls[self.per_class["travel"][0]]
 
-    def rows(self, rows: Sequence[int]) -> ScoredBlock:
-        """A :class:`ScoredBlock` of just these rows (position i = rows[i]), for explanations."""
-        r = np.asarray(rows, dtype=np.int64)
-        scores: dict[str, FloatArray] = {"competences": self.comp[r]}
-        contributions: dict[str, IntArray] = {"competences": self.comp_contribution[r]}
-        for cls, (ids, cls_scores, cls_contributions) in self.per_class.items():
-            at = ids[r]
-            for name in _CLASS_FACTORS[cls]:
-                scores[name] = cls_scores[name][at]
-                contributions[name] = cls_contributions[name][at]
-        return ScoredBlock(
-            {name: scores[name] for name in FACTOR_ORDER},
-            {name: contributions[name] for name in FACTOR_ORDER},
-            self.unmet[r],
-            self.base[r],
-            self.score[r],
-            self.distance_cls[self.per_class["travel"][0][r]],
+def _side_keys(
+    other: EncodedCandidate | EncodedVacancy, other_is_vacancy: bool, distance_km: float
+) -> tuple[tuple[object, ...] | None, ...]:
+    """Per factor (in ``FACTOR_ORDER``) every input of its ``explain`` on the side that varies within one
+    live ranking — :func:`_explain_key` without the fields of the query, which is fixed. None: not memoised
+    (competences: different for nearly every pair)."""
+    if other_is_vacancy:
+        v: EncodedVacancy = other  # type: ignore[assignment]
+        return (
+            None,
+            (v.occupation_key, v.isco, v.occupation_label or v.title),  # explain reads label or title
+            tuple(v.languages.items()),
+            (v.country, distance_km),
+            (v.hours_min, v.hours_max),
+            (v.education, v.education_level),
+            (v.licences,),
+            (v.certificates, tuple(v.certificate_labels.items())),
         )
+    c: EncodedCandidate = other  # type: ignore[assignment]
+    return (
+        None,
+        (c.occupation_labels,),
+        tuple(c.languages.items()),
+        (c.max_travel_km, c.work_countries, distance_km),
+        (c.hours_min, c.hours_max),
+        (c.education, c.education_level),
+        (c.licences,),
+        (c.certificates,),
+    )
+
+
+assert FACTOR_ORDER == (
+    "competences",
+    "occupation",
+    "language",
+    "travel",
+    "hours",
+    "education",
+    "driving_licences",
+    "certificates",
+), "keep _side_keys in step with FACTOR_ORDER"
 
 
 def _explain_key(

@@ -21,7 +21,7 @@ the score and is named in the detail, but is not an unmet hard requirement.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -99,11 +99,27 @@ def _pair_coverage(
     return NEUTRAL
 
 
-def _names(keys: list[str], vacancy: EncodedVacancy) -> str:
-    names = sorted(vacancy.skill_labels.get(k, k.removeprefix("text:")) for k in keys)
-    more = len(names) - MAX_NAMED
-    shown = ", ".join(names[:MAX_NAMED])
-    return shown + (f" en {more} meer" if more > 0 else "")
+def _names(keys: Iterable[str], vacancy: EncodedVacancy) -> str:
+    labels = vacancy.skill_labels
+    names = []
+    for key in keys:
+        name = labels.get(key)
+        names.append(key.removeprefix("text:") if name is None else name)
+    names.sort()
+    if len(names) > MAX_NAMED:
+        return f"{', '.join(names[:MAX_NAMED])} en {len(names) - MAX_NAMED} meer"
+    return ", ".join(names)
+
+
+def _fit_count(held: frozenset[str], vacancy: EncodedVacancy) -> int:
+    """How many of the candidate's competences the vacancy's occupation profile (with its listed extras)
+    contains: |held ∩ (profile ∪ listed_extra)|, without building the union."""
+    profile = vacancy.profile or frozenset()
+    count = len(held & profile)
+    extra = held & vacancy.listed_extra
+    if extra:
+        count += len(extra - profile)
+    return count
 
 
 def explain(
@@ -115,46 +131,45 @@ def explain(
     thresholds: Mapping[str, float],
 ) -> tuple[str, tuple[Unmet, ...]]:
     """'3 van 4 vereiste competenties; mist: heftruck besturen.'"""
+    required = vacancy.required
+    desired = vacancy.desired
+    if not required and not desired:
+        return "Vacature noemt geen competenties; neutraal beoordeeld.", ()
     held = candidate.held_skills
     related = candidate.related_only
-    if not vacancy.required and not vacancy.desired:
-        return "Vacature noemt geen competenties; neutraal beoordeeld.", ()
-    parts: list[str] = []
+    # Names are sorted by label in _names, so the sets need no sorting here.
     if vacancy.inferred:
-        have = sorted(vacancy.required & held)
-        rel = sorted((vacancy.required - held) & related)
-        cap = int(min(len(vacancy.required), thresholds["inferred_cap"]))
+        have = required & held
+        n_related = len((required & related) - held)
+        cap = int(min(len(required), thresholds["inferred_cap"]))
         text = (
             f"Geen competentielijst; afgeleid uit beroep en tekst: kandidaat heeft {len(have)} "
-            f"van de {len(vacancy.required)} kerncompetenties (gemeten tegen {cap})"
+            f"van de {len(required)} kerncompetenties (gemeten tegen {cap})"
         )
-        if rel:
-            text += f", {len(rel)} verwant"
+        if n_related:
+            text += f", {n_related} verwant"
         if have:
             text += f" ({_names(have, vacancy)})"
         if vacancy.profile is not None and held:
-            used = len(held & (vacancy.profile | vacancy.listed_extra))
-            text += f"; {used} van {len(held)} eigen competenties passen bij het beroep"
+            text += f"; {_fit_count(held, vacancy)} van {len(held)} eigen competenties passen bij het beroep"
         return text + ".", ()
-    if vacancy.required:
-        have = sorted(vacancy.required & held)
-        rel = sorted((vacancy.required - held) & related)
-        missing = sorted(vacancy.required - held - related)
-        text = f"{len(have)} van {len(vacancy.required)} vereiste competenties"
+    parts: list[str] = []
+    if required:
+        rel = (required & related) - held
+        missing = required - held - related
+        text = f"{len(required & held)} van {len(required)} vereiste competenties"
         if rel:
             text += f" (+{len(rel)} verwant: {_names(rel, vacancy)})"
         if missing:
             text += f"; mist: {_names(missing, vacancy)}"
         parts.append(text)
-    if vacancy.desired:
-        have_d = sorted(vacancy.desired & held)
-        rel_d = sorted((vacancy.desired - held) & related)
-        text = f"{len(have_d)} van {len(vacancy.desired)} gewenste"
-        if rel_d:
-            text += f" (+{len(rel_d)} verwant)"
+    if desired:
+        n_related_d = len((desired & related) - held)
+        text = f"{len(desired & held)} van {len(desired)} gewenste"
+        if n_related_d:
+            text += f" (+{n_related_d} verwant)"
         parts.append(text)
     text = "; ".join(parts)
     if vacancy.profile is not None and held:
-        used = len(held & (vacancy.profile | vacancy.listed_extra))
-        text += f"; {used} van {len(held)} eigen competenties passen bij het beroep"
+        text += f"; {_fit_count(held, vacancy)} van {len(held)} eigen competenties passen bij het beroep"
     return text + ".", ()
