@@ -26,6 +26,11 @@ class ScaleChoice(StrEnum):
     national_sample = "national-sample"
 
 
+class HttpDatabase(StrEnum):
+    sqlite = "sqlite"
+    postgres = "postgres"
+
+
 class Part(StrEnum):
     live = "live"
     pg = "pg"
@@ -79,6 +84,10 @@ def bench(
     ] = False,
     rate: Annotated[float, typer.Option(help="--http: target requests/s.")] = 200.0,
     duration: Annotated[int, typer.Option(help="--http: seconds of load.")] = 60,
+    http_database: Annotated[
+        HttpDatabase | None,
+        typer.Option(help="--http: serve from sqlite or postgres (default: postgres when it answers)."),
+    ] = None,
 ) -> None:
     """Generate the data set with `werkmatch seed`, measure, print the table (and write JSON).
 
@@ -105,6 +114,7 @@ def bench(
                 fresh=fresh,
                 command=command,
                 log=_err,
+                database=http_database.value if http_database else None,
             )
         )
     else:

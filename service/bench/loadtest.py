@@ -1,13 +1,17 @@
 """`werkmatch bench --http`: locust (headless) against `werkmatch serve`, server and load generator on
 different cores.
 
-The data set (twente: 50,000 candidates × 20,000 vacancies) is seeded with `werkmatch seed` into a database of
-the load test's own (``<bench database>_http``, or a SQLite file when PostgreSQL is down), because the load
-test writes vacancies. API keys — one coach and one employer key per simulated user — are created with the
-same function as `werkmatch keys create`. The server runs as `taskset -c 0 werkmatch serve` on loopback; once
-a match query answers (the live index is built on first use), locust runs pinned with `taskset -c 1` at a
-constant arrival rate for the given duration. Its CSV statistics give, per request type, the count, errors and
-p50/p95/p99.
+The data set (twente: 50,000 candidates × 20,000 vacancies) is seeded once with `werkmatch seed` into a seed
+database of the load test's own (``<bench database>_http_seed`` on PostgreSQL, ``http-<scale>-seed.db`` for
+SQLite) and reused while its marker matches. Every run serves a fresh copy of it (``CREATE DATABASE ...
+TEMPLATE`` on PostgreSQL, a file copy for SQLite), because the load test writes vacancies and audit entries:
+reruns measure the same data without seeding again. ``--http-database`` picks the database (default:
+PostgreSQL when it answers, else SQLite). API keys — one coach and one employer key per simulated user — are
+created with the same function as `werkmatch keys create`. The server runs as `taskset -c 0 werkmatch serve`
+on loopback; once a match query answers (the live index is built in the background at start), locust runs
+pinned with `taskset -c 1` at a constant arrival rate for the given duration. Its CSV statistics give, per
+request type, the count, errors and p50/p95/p99; the server's own CPU time during the run shows how busy its
+core was.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ class LoadOptions:
     command: str = "werkmatch bench --http"
     log: Callable[[str], None] = print
     ready_timeout: float = 900.0
+    database: str | None = None  # "sqlite" or "postgres"; None: PostgreSQL when it answers, else SQLite
 
 
 def _free_port() -> int:
@@ -162,6 +167,53 @@ def _read_stats(prefix: Path) -> dict[str, dict[str, str]]:
         return {row["Name"]: row for row in csv.DictReader(handle)}
 
 
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def _copy_postgres(seed_url: str, run_url: str) -> None:
+    """Replace the run database with a copy of the seed database (a file-level copy: seconds, not a seed)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from service.settings import normalise_database_url
+
+    seed_name = make_url(normalise_database_url(seed_url)).database
+    run_name = make_url(normalise_database_url(run_url)).database
+    admin = make_url(normalise_database_url(run_url)).set(database="postgres")
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{run_name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{run_name}" TEMPLATE "{seed_name}"'))
+    finally:
+        engine.dispose()
+
+
+def _copy_sqlite(seed_url: str, run_url: str) -> None:
+    """Replace the run database file with a copy of the seed file (checkpointed first, so one file is all)."""
+    import sqlite3
+
+    seed = Path(seed_url.removeprefix("sqlite:///"))
+    run = Path(run_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(seed) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{run}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(seed, run)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process (None when it cannot be read)."""
+    try:
+        import psutil
+
+        times = psutil.Process(pid).cpu_times()
+    except Exception:  # noqa: BLE001 - a figure that cannot be read is reported as missing
+        return None
+    return float(times.user + times.system)
+
+
 def run_loadtest(options: LoadOptions) -> Report:
     """Seed, serve, run locust, and report per request type (raises when the load test cannot run)."""
     import importlib.util
@@ -177,22 +229,35 @@ def run_loadtest(options: LoadOptions) -> Report:
     report = Report(scale.name, options.command)
     users = options.users or max(10, round(options.rate / 4))
     targets = scale.name == "twente" and options.rate >= 200 and options.duration >= 60
-    reason = postgres_reason(options.postgres_url)
-    if reason is None:
-        url = options.postgres_url.rsplit("/", 1)[0] + "/" + options.postgres_url.rsplit("/", 1)[1] + "_http"
-        ensure_postgres_database(url)
-        database = "postgresql"
-    else:
-        url = f"sqlite:///{(workdir / f'http-{scale.name}.db').resolve()}"
-        database = f"sqlite ({reason})"
-    log(f"load test data set: {scale.candidates:,} × {scale.vacancies:,} in {url.split('@')[-1]}")
-    dataset = seed_database(
-        url, scale=scale, seed=options.seed, marker=workdir / f"http-{scale.name}.json", fresh=options.fresh
+    reason = (
+        postgres_reason(options.postgres_url) if options.database != "sqlite" else "--http-database sqlite"
     )
+    if options.database == "postgres" and reason is not None:
+        raise RuntimeError(f"--http-database postgres: {reason}")
+    if reason is None:
+        bench_db = options.postgres_url.rsplit("/", 1)[1]
+        seed_url = _with_database(options.postgres_url, f"{bench_db}_http_seed")
+        url = _with_database(options.postgres_url, f"{bench_db}_http")
+        ensure_postgres_database(seed_url)
+        database = "postgresql"
+        copy: Callable[[str, str], None] = _copy_postgres
+    else:
+        seed_url = f"sqlite:///{(workdir / f'http-{scale.name}-seed.db').resolve()}"
+        url = f"sqlite:///{(workdir / f'http-{scale.name}.db').resolve()}"
+        database = "sqlite" if options.database == "sqlite" else f"sqlite ({reason})"
+        copy = _copy_sqlite
+    log(f"load test data set: {scale.candidates:,} × {scale.vacancies:,} in {seed_url.split('@')[-1]}")
+    dataset = seed_database(
+        seed_url,
+        scale=scale,
+        seed=options.seed,
+        marker=workdir / f"http-{scale.name}-{database.split()[0]}.json",
+        fresh=options.fresh,
+    )
+    log(f"serving a fresh copy: {url.split('@')[-1]}")
+    copy(seed_url, url)
     data_path = workdir / "locust-data.json"
     prepared = _prepare_inputs(url, users=users, seed=options.seed, path=data_path)
-    # Posted vacancies change the data set: the next run seeds it again.
-    (workdir / f"http-{scale.name}.json").unlink(missing_ok=True)
     report.context.update(
         {
             "database": database,
@@ -229,6 +294,9 @@ def run_loadtest(options: LoadOptions) -> Report:
             server=server,
         )
         report.context["server_ready_seconds"] = round(ready, 1)
+        cpu_before = _cpu_seconds(server.pid)
+        load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+        started = time.perf_counter()
         prefix = workdir / "locust"
         log(f"locust: {users} users × {options.rate / users:.2f} req/s for {options.duration} s")
         locust = [str(Path(sys.executable).with_name("locust"))]
@@ -266,8 +334,12 @@ def run_loadtest(options: LoadOptions) -> Report:
             text=True,
             timeout=options.duration + 180,
         )
+        elapsed = time.perf_counter() - started
+        cpu_after = _cpu_seconds(server.pid)
         (workdir / "locust.log").write_text(result.stdout + result.stderr)
         stats = _read_stats(prefix)
+        if hasattr(os, "getloadavg"):
+            report.context["load_average"] = {"start": load_before, "end": os.getloadavg()[0]}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -301,6 +373,33 @@ def run_loadtest(options: LoadOptions) -> Report:
         )
     )
     report.add(Figure("http_requests", SECTION, "requests", int(total["Request Count"])))
+    if cpu_before is not None and cpu_after is not None and elapsed > 0:
+        busy = (cpu_after - cpu_before) / elapsed
+        report.add(
+            Figure(
+                "http_server_cpu_share", SECTION, "server CPU: share of its core", round(busy * 100, 1), " %"
+            )
+        )
+        requests = int(total["Request Count"])
+        if requests:
+            per_request = (cpu_after - cpu_before) * 1000 / requests
+            report.add(
+                Figure(
+                    "http_server_cpu_ms_per_request",
+                    SECTION,
+                    "server CPU per request (mix)",
+                    round(per_request, 2),
+                    " ms",
+                )
+            )
+    else:
+        for key, label, unit in (
+            ("http_server_cpu_share", "server CPU: share of its core", " %"),
+            ("http_server_cpu_ms_per_request", "server CPU per request (mix)", " ms"),
+        ):
+            report.missing(
+                key=key, section=SECTION, label=label, reason="psutil could not read it", unit=unit
+            )
     for name, key in ((MATCH, "match"), (READ, "candidate_read"), (POST, "vacancy_post")):
         row = stats.get(name)
         if row is None:

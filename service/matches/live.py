@@ -4,7 +4,9 @@ One :class:`LiveIndex` per app (``app.state.live_index``). It is built from the 
 :func:`warm_up` in a background thread at start) and then kept:
 
 * Freshness. Every write to a candidate or vacancy adds a ``change_event`` row in the same transaction. Before
-  a match request the index polls ``max(seq)`` — at most every ``settings.index_poll_seconds`` — and applies
+  a match request (in the route's dependency, before the request's session takes a database connection; a
+  ranking itself never polls, see ``_ensure_built``) the index polls ``max(seq)`` — at most every
+  ``settings.index_poll_seconds`` — and applies
   the events it has not seen: it re-reads just those rows and upserts or removes them. A write through THIS
   app marks the index dirty after its commit (a session event), so the next request polls at once; writes
   through other workers or hosts are seen within one poll interval.
@@ -151,7 +153,7 @@ class LiveIndex:
         self, candidate: CandidateFeatures, *, limit: int, filters: MatchFilters | None = None
     ) -> list[MatchResult]:
         """Open vacancies for one candidate (features read fresh from the request's row), best first."""
-        self.ensure_fresh()
+        self._ensure_built()
         with self._rw.read():
             assert self._vacancies is not None
             if not len(self._vacancies):
@@ -167,7 +169,7 @@ class LiveIndex:
         filters: MatchFilters | None = None,
     ) -> list[MatchResult]:
         """Active candidates of the given municipalities for one vacancy, best first."""
-        self.ensure_fresh()
+        self._ensure_built()
         results: list[MatchResult] = []
         with self._rw.read():
             for municipality in sorted(municipalities):
@@ -187,7 +189,7 @@ class LiveIndex:
         Used to explain stored batch results lazily: the encoded profiles are taken from the index, not
         re-encoded.
         """
-        self.ensure_fresh()
+        self._ensure_built()
         with self._rw.read():
             assert self._vacancies is not None
             records = [self._vacancies.record(i) for i in vacancy_ids if i in self._vacancies]
@@ -202,7 +204,7 @@ class LiveIndex:
         self, vacancy: VacancyFeatures, candidate_ids: Collection[str]
     ) -> dict[str, MatchResult]:
         """Score and explain one vacancy against just these candidates (those still active), by id."""
-        self.ensure_fresh()
+        self._ensure_built()
         with self._rw.read():
             records = [self._candidates[self._home[i]].record(i) for i in candidate_ids if i in self._home]
         if not records:
@@ -217,9 +219,24 @@ class LiveIndex:
         """A write through this process committed: poll before the next ranking, whatever the interval."""
         self._dirty = True
 
+    def _ensure_built(self) -> None:
+        """Build on first use, but never poll: rankings run inside a request that holds a database connection,
+        and a poll needs a second one. Under load every pooled connection can be held by requests waiting for
+        the poller, which then times out waiting for a connection (seen at twente scale with 20 posts/s). The
+        routes bring the index up to date BEFORE their session opens (``live_index_dependency``)."""
+        if self._built:
+            return
+        with self._refresh_lock:
+            if not self._built:
+                self._build()
+
+    def is_fresh(self) -> bool:
+        """True when the index is built, no write of this process is pending and no poll is due (no I/O)."""
+        return self._built and not self._dirty and time.monotonic() < self._next_poll
+
     def ensure_fresh(self) -> None:
         """Build the index on first use; afterwards apply new change events when a poll is due."""
-        if self._built and not self._dirty and time.monotonic() < self._next_poll:
+        if self.is_fresh():
             return
         with self._refresh_lock:
             if not self._built:

@@ -28,19 +28,13 @@ from service.matches.repository import MatchRepository
 from service.matches.schemas import (
     AlgorithmOut,
     AlgorithmRef,
-    CandidateMatch,
     CandidateMatchPage,
     CandidateSummary,
-    EmployerRef,
     FactorDoc,
-    FactorOut,
     Source,
-    UnmetOut,
-    VacancyMatch,
     VacancyMatchPage,
-    VacancySummary,
 )
-from service.persistence.models import Candidate, Vacancy
+from service.persistence.models import Candidate
 from service.vacancies.repository import VacancyRepository
 
 #: The most results one request returns (and the most stored batch results read for one subject).
@@ -68,59 +62,69 @@ def _algorithm_ref(config: AlgorithmConfig) -> AlgorithmRef:
 
 
 def _item_fields(ranked: Ranked) -> dict[str, Any]:
+    """A result's fields of a match item, as plain data: the page is validated once, as a whole."""
     r = ranked.result
     return {
         "score": r.score,
         "rank": r.rank,
         "distance_km": r.distance_km,
-        "unmet": [UnmetOut(code=u.code, detail=u.detail) for u in r.unmet],
+        "unmet": [{"code": u.code, "detail": u.detail} for u in r.unmet],
         "explanation": [
-            FactorOut(
-                factor=e.factor, weight=e.weight, score=e.score, contribution=e.contribution, detail=e.detail
-            )
+            {
+                "factor": e.factor,
+                "weight": e.weight,
+                "score": e.score,
+                "contribution": e.contribution,
+                "detail": e.detail,
+            }
             for e in r.explanation
         ],
         "changed_since_run": ranked.changed_since_run,
     }
 
 
-def vacancy_summary(vacancy: Vacancy, employer_name: str) -> VacancySummary:
-    """What a coach sees of a vacancy in a ranking."""
-    occupation = (vacancy.occupation or {}).get("label") if vacancy.occupation else None
-    return VacancySummary(
-        id=vacancy.id,
-        title=vacancy.title,
-        employer=EmployerRef(id=vacancy.employer_id, name=employer_name),
-        occupation=occupation,
-        sector=vacancy.sector,
-        city=vacancy.city,
-        postcode=vacancy.postcode,
-        country=vacancy.country,
-        hours_min=vacancy.hours_min,
-        hours_max=vacancy.hours_max,
-        contract=vacancy.contract,
-        positions=vacancy.positions,
-        garantiebaan=vacancy.garantiebaan,
-        closes_at=vacancy.closes_at.isoformat() if vacancy.closes_at else None,
-        status=vacancy.status,
-    )
+def _vacancy_summary_fields(vacancy: Any) -> dict[str, Any]:
+    """What a coach sees of a vacancy in a ranking, from a ``MatchRepository.vacancies`` row."""
+    return {
+        "id": vacancy.id,
+        "title": vacancy.title,
+        "employer": {"id": vacancy.employer_id, "name": vacancy.employer_name},
+        "occupation": vacancy.occupation_label,
+        "sector": vacancy.sector,
+        "city": vacancy.city,
+        "postcode": vacancy.postcode,
+        "country": vacancy.country,
+        "hours_min": vacancy.hours_min,
+        "hours_max": vacancy.hours_max,
+        "contract": vacancy.contract,
+        "positions": vacancy.positions,
+        "garantiebaan": vacancy.garantiebaan,
+        "closes_at": vacancy.closes_at.isoformat() if vacancy.closes_at else None,
+        "status": vacancy.status,
+    }
+
+
+def _candidate_summary_fields(candidate: Any) -> dict[str, Any]:
+    """What a coach sees of an own candidate in a ranking (never the BSN or special-category data), from a
+    ``Candidate`` or a ``MatchRepository.candidates`` row."""
+    return {
+        "id": candidate.id,
+        "external_ref": candidate.external_ref,
+        "municipality": candidate.municipality,
+        "given_name": candidate.given_name,
+        "family_name": candidate.family_name,
+        "postcode": candidate.postcode,
+        "country": candidate.country,
+        "education_level": candidate.education_level,
+        "hours_min": candidate.hours_min,
+        "hours_max": candidate.hours_max,
+        "status": candidate.status,
+    }
 
 
 def candidate_summary(candidate: Candidate) -> CandidateSummary:
     """What a coach sees of an own candidate in a ranking (never the BSN or special-category data)."""
-    return CandidateSummary(
-        id=candidate.id,
-        external_ref=candidate.external_ref,
-        municipality=candidate.municipality,
-        given_name=candidate.given_name,
-        family_name=candidate.family_name,
-        postcode=candidate.postcode,
-        country=candidate.country,
-        education_level=candidate.education_level,
-        hours_min=candidate.hours_min,
-        hours_max=candidate.hours_max,
-        status=candidate.status,
-    )
+    return CandidateSummary.model_validate(_candidate_summary_fields(candidate))
 
 
 # --------------------------------------------------------------------------------------------------- batch
@@ -262,14 +266,20 @@ def candidate_matches(
             ),
             limit,
         )
-    names = repo.employer_names({v.employer_id for v in vacancies.values()})
     items = [
-        VacancyMatch(vacancy=vacancy_summary(v, names.get(v.employer_id, "")), **_item_fields(r))
+        {"vacancy": _vacancy_summary_fields(v), **_item_fields(r)}
         for r in ranked
         if (v := vacancies.get(r.result.id)) is not None
     ]
-    page = VacancyMatchPage(
-        candidate_id=candidate.id, items=items, algorithm=algorithm, source=source, run_id=run_id, limit=limit
+    page = VacancyMatchPage.model_validate(
+        {
+            "candidate_id": candidate.id,
+            "items": items,
+            "algorithm": algorithm,
+            "source": source,
+            "run_id": run_id,
+            "limit": limit,
+        }
     )
     return page, candidate
 
@@ -320,12 +330,19 @@ def vacancy_matches(
             limit,
         )
     items = [
-        CandidateMatch(candidate=candidate_summary(c), **_item_fields(r))
+        {"candidate": _candidate_summary_fields(c), **_item_fields(r)}
         for r in ranked
         if (c := candidates.get(r.result.id)) is not None
     ]
-    return CandidateMatchPage(
-        vacancy_id=vacancy.id, items=items, algorithm=algorithm, source=source, run_id=run_id, limit=limit
+    return CandidateMatchPage.model_validate(
+        {
+            "vacancy_id": vacancy.id,
+            "items": items,
+            "algorithm": algorithm,
+            "source": source,
+            "run_id": run_id,
+            "limit": limit,
+        }
     )
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from matching.types import MatchFilters
 from service.audit import audited, record_access
@@ -30,24 +32,44 @@ def fresh_live_index(request: Request) -> LiveIndex:
     return index
 
 
-LiveDep = Annotated[LiveIndex, Depends(fresh_live_index)]
+async def live_index_dependency(request: Request) -> LiveIndex:
+    """:func:`fresh_live_index` as a route dependency. Async: most requests find the index fresh and need no
+    worker thread for this; a build or poll (database reads) runs in the threadpool."""
+    index = get_live_index(request.app)
+    if not index.is_fresh():
+        await run_in_threadpool(index.ensure_fresh)
+    return index
+
+
+LiveDep = Annotated[LiveIndex, Depends(live_index_dependency)]
 Limit = Annotated[int, Query(ge=1, le=operations.MAX_LIMIT, description="at most 200 results")]
 MaxKm = Annotated[float | None, Query(ge=0, le=1000)]
 MinScore = Annotated[float | None, Query(ge=0, le=100)]
 SourceQuery = Annotated[Source, Query(description="`live` (default) or `batch`: the published nightly run")]
 
 
-def match_filters(
+async def match_filters(
     sector: Sector | None = None,
     country: Country | None = None,
     max_km: MaxKm = None,
     min_score: MinScore = None,
 ) -> MatchFilters:
-    """The optional filters both match routes share, as the engine's filter object."""
+    """The optional filters both match routes share, as the engine's filter object (async: pure, so no worker
+    thread is taken for it)."""
     return MatchFilters(sector=sector, country=country, max_km=max_km, min_score=min_score)
 
 
 FiltersDep = Annotated[MatchFilters, Depends(match_filters)]
+
+
+def json_response(page: BaseModel) -> Response:
+    """A page the operation built and validated, serialised once, here in the worker thread.
+
+    Returning a ``Response`` skips FastAPI's second pass over the route's return value (validating the page
+    again in another threadpool hop, then serialising it on the event loop); ``response_model`` still
+    documents the body. The page is the same pydantic model, so the bytes are what FastAPI would have sent.
+    """
+    return Response(page.__pydantic_serializer__.to_json(page), media_type="application/json")
 
 
 @router.get("/candidates/{candidate_id}/matches", response_model=VacancyMatchPage)
@@ -61,7 +83,7 @@ def candidate_matches(
     filters: FiltersDep,
     limit: Limit = 50,
     source: SourceQuery = "live",
-) -> VacancyMatchPage:
+) -> Response:
     """Open vacancies ranked for one of the coach's own candidates, with per-factor explanations."""
     page, candidate = operations.candidate_matches(
         session,
@@ -82,7 +104,7 @@ def candidate_matches(
         subjects=[candidate.id],
         municipality=candidate.municipality,
     )
-    return page
+    return json_response(page)
 
 
 @router.get("/vacancies/{vacancy_id}/matches", response_model=CandidateMatchPage)
@@ -96,7 +118,7 @@ def vacancy_matches(
     filters: FiltersDep,
     limit: Limit = 50,
     source: SourceQuery = "live",
-) -> CandidateMatchPage:
+) -> Response:
     """Active candidates of the coach's own municipalities ranked for a vacancy (names shown: coach only)."""
     page = operations.vacancy_matches(
         session,
@@ -117,7 +139,7 @@ def vacancy_matches(
         object_id=vacancy_id,
         subjects=[i.candidate.id for i in page.items],
     )
-    return page
+    return json_response(page)
 
 
 @router.get("/algorithms", response_model=AlgorithmPage)
