@@ -191,7 +191,8 @@ class BatchContext:
             found = _widen(self.vacs.vocab.profiles.matrix(0), width)
         else:
             raise KeyError(name)
-        found.sort_indices()
+        if not found.has_sorted_indices:  # (a copy: index matrices may share read-only arrays)
+            found = found.sorted_indices()
         self._products[name] = found
         return found
 
