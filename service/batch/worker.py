@@ -112,13 +112,11 @@ def load_profiles(database_url: str, snapshot: Snapshot) -> LoadedProfiles:
             if seen != snapshot:
                 raise DataChanged(f"profiles changed since the run started ({seen} != {snapshot})")
             # Ordered by id: the engine allocates concept columns in encoding order, and every worker must
-            # build identical indexes.
-            candidates = load_candidate_features(session)
-            vacancies = load_vacancy_features(session)
-        engine = MatchEngine()
-        cand_index = engine.build_candidate_index(candidates)
-        vac_index = engine.build_vacancy_index(vacancies)
-        del candidates, vacancies
+            # build identical indexes. Each side is encoded before the next is read, so the loaded features
+            # of both never sit in memory at once (the peak of a worker).
+            engine = MatchEngine()
+            cand_index = engine.build_candidate_index(load_candidate_features(session))
+            vac_index = engine.build_vacancy_index(load_vacancy_features(session))
         loaded = LoadedProfiles(
             engine=engine,
             candidates=cand_index,
