@@ -419,13 +419,6 @@ class _GridJob:
         return counts, targets[top[valid]], (top_keys[valid] // n).astype(np.int64)
 
 
-def _locations(xyz: FloatArray) -> tuple[IntArray, FloatArray]:
-    """Distinct points (postcode centres repeat a lot) and each row's point number."""
-    unique, inverse = np.unique(xyz, axis=0, return_inverse=True)
-    # float64 arithmetic on the stored float32 points, exactly as PairBlock.distance_km does.
-    return inverse.reshape(-1).astype(np.int64), unique.astype(np.float64)
-
-
 def _compatible(c_reps: Sequence[EncodedCandidate], v_reps: Sequence[EncodedVacancy]) -> npt.NDArray[np.bool_]:
     """``[i, j]``: candidate signature i meets every hard requirement of vacancy signature j (garantiebaan
     eligibility, country, driving licences, certificates, language minimums), all pairs at once."""

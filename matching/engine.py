@@ -12,9 +12,9 @@ an unmet hard requirement rank after every result without one (then by score, th
 hidden. Eligibility is a filter, never a score: garantiebanen are offered only to candidates in the
 doelgroepregister.
 
-The batch functions take the top-K per profile among pairs that pass the hard filters (eligible, within reach,
-every hard requirement met), after regional blocking with a KD-tree; their scores are identical to the live
-path's.
+The batch functions (``matching.batch``) take the top-K per profile among pairs that pass the hard filters
+(eligible, within reach, every hard requirement met), scored block by block against only the targets a block
+can reach; their scores are identical to the live path's.
 """
 
 from __future__ import annotations
