@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from matching.algorithms import DEFAULT_ALGORITHM, FACTOR_ORDER, AlgorithmConfig
 from matching.encoding import EncodedCandidate, EncodedVacancy, Encoder, TaxonomyLike
-from matching.factors import FACTORS, explain_pair
+from matching.factors import FACTORS
 from matching.index import (
     CLASS_NAMES,
     CandidateIndex,
@@ -114,27 +114,6 @@ class MatchEngine:
         index.upsert(candidates)
         index.materialise()
         return index
-
-    # ----------------------------------------------------------------------------------- scoring
-    def score_block(self, block: PairBlock) -> ScoredBlock:
-        """Score every pair of a block (the one scoring routine all paths share)."""
-        thresholds = self.algorithm.thresholds
-        scores: dict[str, FloatArray] = {}
-        contributions: dict[str, IntArray] = {}
-        unmet = np.zeros(block.shape, dtype=np.int64)
-        base = np.zeros(block.shape, dtype=np.int64)
-        for name in FACTOR_ORDER:
-            result = FACTORS[name].score(block, thresholds)
-            s = np.asarray(result.score, dtype=np.float64)
-            scores[name] = s
-            contribution = np.rint(s * self._weights100[name]).astype(np.int64)
-            contributions[name] = contribution
-            base = base + contribution
-            if result.unmet is not None:
-                unmet = unmet + result.unmet
-        multiplier = np.asarray(self._multipliers)[np.minimum(unmet, _MAX_UNMET)]
-        score = np.where(unmet > 0, np.rint(base * multiplier).astype(np.int64), base)
-        return ScoredBlock(scores, contributions, unmet, base, score, block.distance_km())
 
     # ------------------------------------------------------------------------------------- live
     def rank_vacancies(
@@ -414,7 +393,7 @@ class MatchEngine:
         *,
         query_is_candidate: bool,
     ) -> list[MatchResult]:
-        """Results with explanations for the chosen rows, best first (as :meth:`explain` per pair).
+        """Results with explanations for the chosen rows, best first (contributions add up to each score).
 
         Within one ranking the query side is fixed, so a factor's text is reused for every row whose inputs on
         the other side (see ``_side_keys``), score and contribution equal those of an earlier row.
@@ -497,57 +476,6 @@ class MatchEngine:
             f"score × {factor_text}.",
         )
 
-    def explain(
-        self,
-        candidate: EncodedCandidate,
-        vacancy: EncodedVacancy,
-        *,
-        scored: ScoredBlock,
-        position: int,
-        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] | None = None,
-    ) -> tuple[tuple[FactorExplanation, ...], tuple[Unmet, ...]]:
-        """Explanation and unmet requirements of one scored pair (contributions add up to its score).
-
-        ``memo`` (one dict per ranking call) reuses the explanation of a factor whose inputs — the few
-        record fields it reads (see ``_explain_key``), its score and contribution — were explained before.
-        """
-        thresholds = self.algorithm.thresholds
-        distance = float(scored.distance_km[position])
-        items: list[FactorExplanation] = []
-        unmet: list[Unmet] = []
-        for name in FACTOR_ORDER:
-            s = float(scored.factor_scores[name][position])
-            contribution = int(scored.contributions[name][position])
-            key = None
-            if memo is not None:
-                inputs = _explain_key(name, candidate, vacancy, distance)
-                if inputs is not None:
-                    key = (name, s, contribution, inputs)
-                    hit = memo.get(key)
-                    if hit is not None:
-                        unmet.extend(hit[1])
-                        items.append(hit[0])
-                        continue
-            detail, factor_unmet = explain_pair(
-                name, candidate, vacancy, score=s, distance_km=distance, thresholds=thresholds
-            )
-            unmet.extend(factor_unmet)
-            item = FactorExplanation(
-                factor=name,
-                weight=self.algorithm.weights[name],
-                score=round(s, 4),
-                contribution=contribution / 100,
-                detail=detail,
-            )
-            items.append(item)
-            if key is not None:
-                memo[key] = (item, factor_unmet)  # type: ignore[index]
-        n_unmet = int(scored.unmet[position])
-        if n_unmet:
-            penalty = int(scored.score[position]) - int(scored.base[position])
-            items.append(self._hard_requirements(n_unmet, penalty, unmet))
-        return tuple(items), tuple(unmet)
-
     # ------------------------------------------------------------------------------------ batch
     def top_k_vacancies_for_candidates(
         self,
@@ -622,7 +550,7 @@ def _side_keys(
     other: EncodedCandidate | EncodedVacancy, other_is_vacancy: bool, distance_km: float
 ) -> tuple[tuple[object, ...] | None, ...]:
     """Per factor (in ``FACTOR_ORDER``) every input of its ``explain`` on the side that varies within one
-    live ranking — :func:`_explain_key` without the fields of the query, which is fixed. None: not memoised
+    live ranking (the query's fields are fixed there). None: not memoised
     (competences: different for nearly every pair)."""
     if other_is_vacancy:
         v: EncodedVacancy = other  # type: ignore[assignment]
@@ -659,27 +587,3 @@ assert FACTOR_ORDER == (
     "driving_licences",
     "certificates",
 ), "keep _side_keys in step with FACTOR_ORDER"
-
-
-def _explain_key(
-    name: str, c: EncodedCandidate, v: EncodedVacancy, distance_km: float
-) -> tuple[object, ...] | None:
-    """Every input a factor's ``explain`` reads besides score and thresholds (None: not memoised).
-
-    Two pairs with equal keys (and equal scores) get the same text; keep in step with the factor modules.
-    """
-    if name == "hours":
-        return (c.hours_min, c.hours_max, v.hours_min, v.hours_max)
-    if name == "education":
-        return (c.education, c.education_level, v.education, v.education_level)
-    if name == "driving_licences":
-        return (c.licences, v.licences)
-    if name == "travel":
-        return (c.max_travel_km, c.work_countries, v.country, distance_km)
-    if name == "language":
-        return (tuple(c.languages.items()), tuple(v.languages.items()))
-    if name == "certificates":
-        return (c.certificates, v.certificates, tuple(v.certificate_labels.items()))
-    if name == "occupation":
-        return (c.occupation_labels, v.occupation_key, v.isco, v.occupation_label, v.title)
-    return None  # competences: different for nearly every pair

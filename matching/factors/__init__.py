@@ -16,15 +16,12 @@ The module docstring of each factor is its explanation of itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
-
-from matching.encoding import EncodedCandidate, EncodedVacancy
-from matching.types import Unmet
 
 __all__ = ["FACTORS", "FactorScores", "get_factor"]
 
@@ -36,8 +33,6 @@ class FactorScores:
     score: npt.NDArray[np.float64]
     unmet: npt.NDArray[np.int64] | None = None
 
-
-ExplainFn = Callable[..., tuple[str, tuple[Unmet, ...]]]
 
 
 def _load() -> Mapping[str, ModuleType]:
@@ -62,17 +57,3 @@ FACTORS: Mapping[str, ModuleType] = _load()
 def get_factor(name: str) -> ModuleType:
     """The factor module registered under ``name``."""
     return FACTORS[name]
-
-
-def explain_pair(
-    name: str,
-    candidate: EncodedCandidate,
-    vacancy: EncodedVacancy,
-    *,
-    score: float,
-    distance_km: float,
-    thresholds: Mapping[str, float],
-) -> tuple[str, tuple[Unmet, ...]]:
-    """Detail text and unmet requirements of one factor for one pair."""
-    fn: ExplainFn = FACTORS[name].explain
-    return fn(candidate, vacancy, score=score, distance_km=distance_km, thresholds=thresholds)
