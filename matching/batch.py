@@ -244,6 +244,7 @@ class GridBlock(PairBlock):
         self._distance = None
         self.transposed = {}
         self._c_unique = self._v_unique = self._c_pos = self._v_pos = None
+        self._column_of: IntArray | None = None
 
     def c(self, name: str) -> np.ndarray:
         return self.candidates.array(name)[self.c_rows].reshape(self._c_shape)
@@ -261,7 +262,7 @@ class GridBlock(PairBlock):
             product = self.query_rows_of(c_name) @ ctx.product(f"vac:{v_name}.T")
         else:
             product = self.query_rows_of(f"vac:{v_name}") @ ctx.product(f"{c_name}.T")
-        return _dense_columns(product, self.column_of())
+        return _dense_columns(product, self.column_of(), self.t_rows.size)
 
     def query_rows_of(self, name: str) -> sp.csr_matrix:
         """The block's query rows of a context matrix (cached per block)."""
@@ -273,7 +274,7 @@ class GridBlock(PairBlock):
 
     def column_of(self) -> IntArray:
         """Per target row: its column in this grid (-1 when not in it)."""
-        found = getattr(self, "_column_of", None)
+        found = self._column_of
         if found is None:
             n = len(self.vacancies.row_ids) if self.candidates_query else len(self.candidates.row_ids)
             found = np.full(n, -1, dtype=np.int64)
@@ -331,10 +332,9 @@ def _csr_rows(matrix: sp.csr_matrix, rows: IntArray) -> sp.csr_matrix:
     )
 
 
-def _dense_columns(product: sp.spmatrix, column_of: IntArray) -> FloatArray:
+def _dense_columns(product: sp.spmatrix, column_of: IntArray, n_columns: int) -> FloatArray:
     """A sparse product (query rows × all target rows) as a dense float64 grid over the grid's columns."""
     product = product.tocsr()
-    n_columns = int(np.count_nonzero(column_of >= 0))
     dense = np.zeros((product.shape[0], n_columns), dtype=np.float64)
     columns = column_of[product.indices]
     keep = columns >= 0
@@ -649,7 +649,7 @@ class _ClassTables:
     def score_grid(self, block: GridBlock) -> npt.NDArray[np.int32]:
         """Base score (hundredths) of every cell of a grid, plus 2¹⁶ per unmet hard requirement.
 
-        For cells without unmet requirements this is the score ``MatchEngine.score_block`` gives the pair."""
+        For cells without unmet requirements this is the pair's score in ``MatchEngine.rank_vacancies``."""
         engine = self.engine
         comp = np.asarray(FACTORS["competences"].score(block, engine.algorithm.thresholds).score, np.float64)
         total = np.rint(comp * engine._weights100["competences"]).astype(np.int32)
