@@ -1,18 +1,19 @@
 """Tables of the nightly batch: runs, their stored top-K results, chunk checkpoints and the published-run
 pointer.
 
-A run writes its results chunk by chunk; every chunk's rows and its checkpoint row commit in one
-transaction, so a
-checkpoint exists exactly when the chunk's rows do. Readers never look at a run directly: they follow the
-single
-``published_run`` row, which the run flips in one transaction when it is complete (atomic publishing).
+A run writes its results chunk by chunk; every chunk's rows and its checkpoint row commit in one transaction,
+so a checkpoint exists exactly when the chunk's rows do. Readers never look at a run directly: they follow the
+single ``published_run`` row, which the run flips in one transaction when it is complete (atomic publishing).
 
-``match_result`` deliberately has no foreign key to ``match_run``: it is bulk data (millions of rows per run,
-written with COPY), a per-row referential check would slow every write, and its rows are only ever created
-by a
-run that exists and deleted by pruning that run. Explanations are not stored: they are built lazily for the
-few
-pairs a reader shows (CONVENTIONS.md), from the stored pair and the run's algorithm version.
+A run stores one ``match_ranking`` row per (direction, subject): the subject's whole top-K packed into
+three binary columns (ids, scores, distances; see :mod:`service.batch.packing`). That is 50× fewer rows
+than one row per rank, which is what makes the nightly write cheap (a top-50 run over 60,000 profiles
+writes 60,000 rows, not 3 million); readers always want a subject's ranking as a whole, and
+``werkmatch batch export`` unpacks it to one CSV line per rank. ``match_ranking`` deliberately has no
+foreign key to ``match_run``: it is bulk data written with COPY, a per-row referential check would slow
+every write, and its rows are only ever created by a run that exists and deleted by pruning that run.
+Explanations are not stored: they are built lazily for the few pairs a reader shows (CONVENTIONS.md), from
+the stored pair and the run's algorithm version.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.persistence.base import Base, new_id, utcnow
@@ -56,19 +66,22 @@ class MatchRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class MatchResult(Base):
-    """One stored match: rank ``rank`` of ``other_id`` in the ranking of ``subject_id`` (direction c2v or
-    v2c)."""
+class MatchRanking(Base):
+    """The stored top-K of one subject (direction c2v: vacancies for a candidate, v2c: candidates for a
+    vacancy), best first: ``size`` entries packed by :mod:`service.batch.packing`."""
 
-    __tablename__ = "match_result"
+    __tablename__ = "match_ranking"
 
     run_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3), primary_key=True)
     subject_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    other_id: Mapped[uuid.UUID] = mapped_column()
-    score: Mapped[float] = mapped_column(Float)
-    distance_km: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(SmallInteger)
+    #: ``size`` × 16 bytes: the other side's ids (``uuid.UUID.bytes``), best first.
+    other_ids: Mapped[bytes] = mapped_column(LargeBinary)
+    #: ``size`` × int16 little-endian: scores in hundredths (0..10000).
+    scores: Mapped[bytes] = mapped_column(LargeBinary)
+    #: ``size`` × float64 little-endian: distances in km.
+    distances: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MatchRunChunk(Base):

@@ -1,11 +1,12 @@
 """All SQL of the nightly batch: runs, bulk writes of chunk results with their checkpoint, publishing,
-reading.
+reading, and removing an erased person from stored rankings.
 
-Writes of results use the database's bulk path: ``COPY ... FROM STDIN`` through psycopg 3 on PostgreSQL, one
-``executemany`` on the raw DB-API cursor on SQLite. A chunk's rows and its checkpoint row share one
-transaction,
-so a checkpoint exists exactly when the chunk's rows do, and writing a chunk twice (a retried Dask task, two
-workers racing) is harmless: the second writer sees the checkpoint and stores nothing.
+Results are stored as one packed ``match_ranking`` row per (run, direction, subject) (see
+:mod:`service.batch.packing`). Writes use the database's bulk path: ``COPY ... FROM STDIN`` through
+psycopg 3 on PostgreSQL, one ``executemany`` on the raw DB-API cursor on SQLite. A chunk's rows and its
+checkpoint row share one transaction, so a checkpoint exists exactly when the chunk's rows do, and writing a
+chunk twice (a retried Dask task, two workers racing) is harmless: the second writer sees the checkpoint and
+stores nothing.
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from service.batch.models import C2V, V2C, MatchResult, MatchRun, MatchRunChunk, PublishedRun
+from service.batch.models import C2V, V2C, MatchRanking, MatchRun, MatchRunChunk, PublishedRun
+from service.batch.packing import PackedRanking, repack, unpack, without
 from service.matches.mapping import ACTIVE_CANDIDATE, OPEN_VACANCY
 from service.persistence.base import utcnow
 from service.persistence.db import begin_write
 from service.persistence.models import Candidate, ChangeEvent, Vacancy
 
 #: One stored match as a tuple: (direction, subject_id, rank, other_id, score, distance_km); ids as canonical
-#: UUID strings (parsing millions of them into ``uuid.UUID`` objects would cost more than the write itself).
+#: UUID strings (the export's unit: one CSV line per rank).
 ResultRow = tuple[str, str, int, str, float, float]
 
 #: How many complete runs pruning keeps (the published one is always kept).
@@ -136,7 +138,7 @@ def latest_unfinished_run(session: Session) -> MatchRun | None:
 
 def restart_run(session: Session, run: MatchRun, *, snapshot: Snapshot, chunks_total: int) -> None:
     """Forget a run's checkpoints and rows (its data changed since it started); it will be computed again."""
-    session.execute(delete(MatchResult).where(MatchResult.run_id == run.id))
+    session.execute(delete(MatchRanking).where(MatchRanking.run_id == run.id))
     session.execute(delete(MatchRunChunk).where(MatchRunChunk.run_id == run.id))
     run.candidates = snapshot.candidates
     run.vacancies = snapshot.vacancies
@@ -223,7 +225,7 @@ def prune_runs(session: Session, *, keep: int = KEEP_RUNS) -> list[uuid.UUID]:
             )
         ).all()
     for run_id in doomed:
-        session.execute(delete(MatchResult).where(MatchResult.run_id == run_id))
+        session.execute(delete(MatchRanking).where(MatchRanking.run_id == run_id))
         session.execute(delete(MatchRunChunk).where(MatchRunChunk.run_id == run_id))
         session.execute(delete(MatchRun).where(MatchRun.id == run_id))
     return doomed
@@ -238,10 +240,10 @@ def write_chunk(
     chunk_no: int,
     subjects: int,
     pairs_scored: int,
-    rows: Sequence[ResultRow],
+    rankings: Sequence[PackedRanking],
 ) -> bool:
-    """Store one chunk's rows and its checkpoint in one transaction. False when the chunk was already
-    stored."""
+    """Store one chunk's rankings and its checkpoint in one transaction. False when the chunk was already
+    stored. The checkpoint's ``rows`` counts matches (ranks), not packed rows."""
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             # The write lock at BEGIN: two workers queue on busy_timeout instead of failing on lock upgrade.
@@ -260,21 +262,32 @@ def write_chunk(
                 return False
             raw = connection.connection.dbapi_connection
             assert raw is not None
-            columns = "run_id, direction, subject_id, rank, other_id, score, distance_km"
+            columns = "run_id, direction, subject_id, size, other_ids, scores, distances"
             if engine.dialect.name == "postgresql":
-                with raw.cursor() as cursor, cursor.copy(f"COPY match_result ({columns}) FROM STDIN") as copy:
-                    for direction_, subject, rank, other, score, km in rows:
-                        copy.write_row((run_id, direction_, subject, rank, other, score, km))
+                copy_sql = f"COPY match_ranking ({columns}) FROM STDIN"
+                with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                    for r in rankings:
+                        copy.write_row(
+                            (run_id, r.direction, r.subject_id, r.size, r.other_ids, r.scores, r.distances)
+                        )
             else:
                 # SQLAlchemy's Uuid type stores 32 hex digits on SQLite; the raw path must write the same.
                 run_hex = run_id.hex
                 cursor = raw.cursor()
                 try:
                     cursor.executemany(
-                        f"INSERT INTO match_result ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        f"INSERT INTO match_ranking ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [
-                            (run_hex, d, s.replace("-", ""), r, o.replace("-", ""), sc, km)
-                            for d, s, r, o, sc, km in rows
+                            (
+                                run_hex,
+                                r.direction,
+                                r.subject_id.replace("-", ""),
+                                r.size,
+                                r.other_ids,
+                                r.scores,
+                                r.distances,
+                            )
+                            for r in rankings
                         ],
                     )
                 finally:
@@ -285,7 +298,7 @@ def write_chunk(
                     direction=direction,
                     chunk_no=chunk_no,
                     subjects=subjects,
-                    rows=len(rows),
+                    rows=sum(r.size for r in rankings),
                     pairs_scored=pairs_scored,
                     committed_at=utcnow(),
                 )
@@ -353,38 +366,113 @@ def read_published_matches(
         return None, []
     run = session.get(MatchRun, run_id)
     assert run is not None
-    rows = session.execute(
-        select(MatchResult.rank, MatchResult.other_id, MatchResult.score, MatchResult.distance_km)
-        .where(
-            MatchResult.run_id == run_id,
-            MatchResult.direction == direction,
-            MatchResult.subject_id == subject_id,
+    stored = session.execute(
+        select(MatchRanking.size, MatchRanking.other_ids, MatchRanking.scores, MatchRanking.distances).where(
+            MatchRanking.run_id == run_id,
+            MatchRanking.direction == direction,
+            MatchRanking.subject_id == subject_id,
         )
-        .order_by(MatchResult.rank)
-        .limit(limit)
-    ).all()
-    matches = [StoredMatch(rank=r, other_id=o, score=s, distance_km=d) for r, o, s, d in rows]
+    ).one_or_none()
+    matches: list[StoredMatch] = []
+    if stored is not None:
+        for rank, other, score, km in unpack(*stored).entries():
+            if rank > limit:
+                break
+            matches.append(StoredMatch(rank=rank, other_id=uuid.UUID(other), score=score, distance_km=km))
     return _info(session, run, published=run_id), matches
 
 
 def iter_run_results(session: Session, run_id: uuid.UUID) -> Iterator[ResultRow]:
-    """Every stored row of a run in (direction, subject_id, rank) order, streamed (server-side on
-    PostgreSQL)."""
+    """Every stored match of a run in (direction, subject_id, rank) order, one tuple per rank, streamed
+    (server-side on PostgreSQL)."""
     statement = (
         select(
-            MatchResult.direction,
-            MatchResult.subject_id,
-            MatchResult.rank,
-            MatchResult.other_id,
-            MatchResult.score,
-            MatchResult.distance_km,
+            MatchRanking.direction,
+            MatchRanking.subject_id,
+            MatchRanking.size,
+            MatchRanking.other_ids,
+            MatchRanking.scores,
+            MatchRanking.distances,
         )
-        .where(MatchResult.run_id == run_id)
-        .order_by(MatchResult.direction, MatchResult.subject_id, MatchResult.rank)
-        .execution_options(stream_results=True, yield_per=10_000)
+        .where(MatchRanking.run_id == run_id)
+        .order_by(MatchRanking.direction, MatchRanking.subject_id)
+        .execution_options(stream_results=True, yield_per=2_000)
     )
-    for row in session.execute(statement):
-        yield (row[0], str(row[1]), int(row[2]), str(row[3]), float(row[4]), float(row[5]))
+    for direction, subject_id, size, other_ids, scores, distances in session.execute(statement):
+        subject = str(subject_id)
+        for rank, other, score, km in unpack(size, other_ids, scores, distances).entries():
+            yield (direction, subject, rank, other, score, km)
+
+
+def c2v_pairs(
+    session: Session, run_id: uuid.UUID, candidate_ids: Sequence[uuid.UUID], *, min_score: float
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(candidate, vacancy) of every stored c2v match of ``candidate_ids`` in a run with score ≥
+    ``min_score``."""
+    if not candidate_ids:
+        return set()
+    rows = session.execute(
+        select(
+            MatchRanking.subject_id,
+            MatchRanking.size,
+            MatchRanking.other_ids,
+            MatchRanking.scores,
+            MatchRanking.distances,
+        ).where(
+            MatchRanking.run_id == run_id,
+            MatchRanking.direction == C2V,
+            MatchRanking.subject_id.in_(candidate_ids),
+        )
+    )
+    pairs: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for subject, *stored in rows:
+        for _rank, other, score, _km in unpack(*stored).entries():
+            if score >= min_score:
+                pairs.add((subject, uuid.UUID(other)))
+    return pairs
+
+
+def erase_from_rankings(session: Session, candidate_id: uuid.UUID) -> int:
+    """Remove a candidate from every stored ranking of every run (GDPR erasure): its own rankings (c2v) go,
+    and it is cut out of the vacancies' rankings (v2c), the entries below it moving up one rank. Returns the
+    number of rankings changed or deleted."""
+    changed = session.execute(
+        delete(MatchRanking).where(MatchRanking.direction == C2V, MatchRanking.subject_id == candidate_id)
+    ).rowcount or 0
+    needle = candidate_id.bytes
+    if session.get_bind().dialect.name == "postgresql":
+        contains = text("position(CAST(:needle AS bytea) in match_ranking.other_ids) > 0")
+    else:
+        contains = text("instr(match_ranking.other_ids, :needle) > 0")
+    found = session.execute(
+        select(
+            MatchRanking.run_id,
+            MatchRanking.subject_id,
+            MatchRanking.size,
+            MatchRanking.other_ids,
+            MatchRanking.scores,
+            MatchRanking.distances,
+        )
+        .where(MatchRanking.direction == V2C, contains)
+        .params(needle=needle)
+    ).all()
+    target = str(candidate_id)
+    for run_id, subject_id, *stored in found:
+        decoded = unpack(*stored)
+        if target not in decoded.other_ids:  # the bytes matched across an entry boundary: not this id
+            continue
+        size, other_ids, scores, distances = repack(without(decoded, target))
+        session.execute(
+            update(MatchRanking)
+            .where(
+                MatchRanking.run_id == run_id,
+                MatchRanking.direction == V2C,
+                MatchRanking.subject_id == subject_id,
+            )
+            .values(size=size, other_ids=other_ids, scores=scores, distances=distances)
+        )
+        changed += 1
+    return changed
 
 
 def resolve_run(session: Session, run: str) -> MatchRun | None:

@@ -24,7 +24,8 @@ from matching.batch import BatchContext
 from matching.engine import MatchEngine
 from matching.index import CandidateIndex, VacancyIndex, chord_to_km
 from service.batch.models import C2V, V2C
-from service.batch.store import ResultRow, Snapshot, current_snapshot, write_chunk
+from service.batch.packing import PackedRanking, pack, uuid_bytes
+from service.batch.store import Snapshot, current_snapshot, write_chunk
 from service.matches.mapping import load_candidate_features, load_vacancy_features
 from service.persistence.db import make_engine, make_sessionmaker
 
@@ -62,14 +63,15 @@ class ChunkOutcome:
 
 @dataclass
 class LoadedProfiles:
-    """A worker's indexes for one snapshot, their batch context, and the subject order (rows) of both
-    directions."""
+    """A worker's indexes for one snapshot, their batch context, the subject order (rows) of both directions
+    and every row's id as 16 bytes (for packing rankings)."""
 
     engine: MatchEngine
     candidates: CandidateIndex
     vacancies: VacancyIndex
     context: BatchContext
     order: dict[str, np.ndarray]
+    id_bytes: dict[str, np.ndarray]
 
 
 _LOCK = threading.Lock()
@@ -123,16 +125,23 @@ def load_profiles(database_url: str, snapshot: Snapshot) -> LoadedProfiles:
             vacancies=vac_index,
             context=BatchContext.build(engine, cand_index, vac_index),
             order={C2V: subject_order(cand_index), V2C: subject_order(vac_index)},
+            id_bytes={C2V: _row_id_bytes(cand_index), V2C: _row_id_bytes(vac_index)},
         )
         _LOADED.clear()  # one run at a time per worker: drop indexes of older snapshots
         _LOADED[key] = loaded
         return loaded
 
 
+def _row_id_bytes(index: CandidateIndex | VacancyIndex) -> np.ndarray:
+    """(rows, 16) uint8: each row's id as ``uuid.UUID.bytes``."""
+    return uuid_bytes(index.row_ids.astype(str).tolist())
+
+
 def rank_chunk(
     loaded: LoadedProfiles, *, direction: str, start: int, stop: int, top_k: int
-) -> list[ResultRow]:
-    """The top-``top_k`` rows of subjects ``start:stop`` of one direction, in (subject id, rank) order."""
+) -> list[PackedRanking]:
+    """The top-``top_k`` of subjects ``start:stop`` of one direction, one packed ranking per subject that has
+    any match (a subject with none stores nothing, and reads as an empty ranking)."""
     rows = loaded.order[direction][start:stop]
     if rows.size == 0:
         return []
@@ -144,22 +153,17 @@ def rank_chunk(
     if others.size == 0:
         return []
     subjects = np.repeat(rows, counts)
-    ranks = np.arange(others.size) - np.repeat(np.cumsum(counts) - counts, counts) + 1
     q_xyz = query.array("xyz")[subjects]
     t_xyz = target.array("xyz")[others]
-    km = chord_to_km(((q_xyz - t_xyz) ** 2).sum(axis=1))
-    subject_ids = query.row_ids[subjects].astype(str)
-    order = np.lexsort((ranks, subject_ids))
-    return list(
-        zip(
-            [direction] * others.size,
-            subject_ids[order].tolist(),
-            ranks[order].tolist(),
-            target.row_ids[others[order]].astype(str).tolist(),
-            (scores[order] / 100).tolist(),
-            km[order].astype(np.float64).tolist(),
-            strict=True,
-        )
+    km = chord_to_km(((q_xyz - t_xyz) ** 2).sum(axis=1)).astype(np.float64)
+    has = counts > 0
+    return pack(
+        direction,
+        query.row_ids[rows[has]].astype(str).tolist(),
+        counts[has],
+        loaded.id_bytes[V2C if candidates_query else C2V][others],
+        scores,
+        km,
     )
 
 
@@ -167,7 +171,9 @@ def run_chunk(task: ChunkTask) -> ChunkOutcome:
     """Rank one chunk and store it with its checkpoint (a no-op when the checkpoint already exists)."""
     started = time.perf_counter()
     loaded = load_profiles(task.database_url, task.snapshot)
-    rows = rank_chunk(loaded, direction=task.direction, start=task.start, stop=task.stop, top_k=task.top_k)
+    rankings = rank_chunk(
+        loaded, direction=task.direction, start=task.start, stop=task.stop, top_k=task.top_k
+    )
     others = len(loaded.order[V2C if task.direction == C2V else C2V])
     subjects = max(0, min(task.stop, len(loaded.order[task.direction])) - task.start)
     written = write_chunk(
@@ -177,13 +183,13 @@ def run_chunk(task: ChunkTask) -> ChunkOutcome:
         chunk_no=task.chunk_no,
         subjects=subjects,
         pairs_scored=subjects * others,
-        rows=rows,
+        rankings=rankings,
     )
     return ChunkOutcome(
         direction=task.direction,
         chunk_no=task.chunk_no,
         subjects=subjects,
-        rows=len(rows),
+        rows=sum(ranking.size for ranking in rankings),
         pairs_scored=subjects * others,
         written=written,
         seconds=time.perf_counter() - started,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from service.candidates.repository import CandidateRepository
@@ -45,10 +45,9 @@ def _detach_references(session: Session, candidate: Candidate) -> None:
 
 
 def _delete_stored_matches(session: Session, candidate: Candidate) -> None:
-    table = Base.metadata.tables.get("match_result")
-    if table is None:  # the batch module is not installed
-        return
-    session.execute(delete(table).where(or_(table.c.subject_id == candidate.id, table.c.other_id == candidate.id)))
+    from service.batch.store import erase_from_rankings
+
+    erase_from_rankings(session, candidate.id)
 
 
 def erase_candidate(session: Session, candidate: Candidate, *, reason: ErasureReason) -> CandidateTombstone:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.principal import Principal, Role
-from service.batch.models import C2V, MatchResult, MatchRun, PublishedRun
+from service.batch.models import MatchRun, PublishedRun
+from service.batch.store import c2v_pairs
 from service.candidates.repository import CandidateRepository
 from service.persistence.models import ApiKey, Candidate
 from service.proposals.models import Proposal
@@ -103,19 +104,10 @@ def new_good_matches(session: Session, candidate_ids: list[uuid.UUID], *, min_sc
         .limit(1)
     ).one_or_none()
 
-    def good(run: uuid.UUID) -> set[tuple[uuid.UUID, uuid.UUID]]:
-        rows = session.execute(
-            select(MatchResult.subject_id, MatchResult.other_id).where(
-                MatchResult.run_id == run,
-                MatchResult.direction == C2V,
-                MatchResult.subject_id.in_(candidate_ids),
-                MatchResult.score >= min_score,
-            )
-        )
-        return {(subject, other) for subject, other in rows}
-
-    current = good(run_id)
-    before = good(previous[0]) if previous is not None else set()
+    current = c2v_pairs(session, run_id, candidate_ids, min_score=min_score)
+    before = set()
+    if previous is not None:
+        before = c2v_pairs(session, previous[0], candidate_ids, min_score=min_score)
     counts: dict[uuid.UUID, int] = {}
     for subject, _other in current - before:
         counts[subject] = counts.get(subject, 0) + 1
