@@ -20,8 +20,10 @@ can reach; their scores are identical to the live path's.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+import threading
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -99,6 +101,11 @@ class MatchEngine:
         self._plain_thresholds = dict(thresholds)
         # The competences' largest contribution (their score is at most 1): the live path's bound.
         self._competences_max = int(np.rint(1.0 * self._weights100["competences"]))
+        # Per index: the "misc" row classes split per factor (see _MiscSplit), kept up to date incrementally.
+        self._misc_splits: weakref.WeakKeyDictionary[CandidateIndex | VacancyIndex, _MiscSplit] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._misc_lock = threading.Lock()
 
     # ----------------------------------------------------------------------------------- indexes
     def build_vacancy_index(self, vacancies: Iterable[VacancyFeatures]) -> VacancyIndex:
@@ -242,6 +249,13 @@ class MatchEngine:
         deferred: list[str] = []
         for cls in CLASS_NAMES:
             ids, reps = index.classes(cls)
+            if cls == "misc":
+                # Each misc factor reads only a part of the class key, which takes far fewer values: score it
+                # once per value and gather per class, then per row.
+                scores, contributions, value = self._score_misc(index, reps, block, thresholds)
+                packed += np.take(value, ids)
+                per_class[cls] = (ids, scores, contributions, None)
+                continue
             if reps.size * 2 > n:  # about one row per class: score the rows themselves
                 if cls != "travel":
                     deferred.append(cls)  # maybe only the rows that meet every other requirement
@@ -385,6 +399,52 @@ class MatchEngine:
         )
         return out_rows.tolist(), scored
 
+    def _misc_split(
+        self, index: CandidateIndex | VacancyIndex, reps: IntArray
+    ) -> dict[str, tuple[IntArray, IntArray]] | None:
+        """Per misc factor (sub-class per misc class, first misc class per sub-class) for the classes whose
+        representatives are ``reps`` (as ``index.classes("misc")`` returned them); None when the index changed
+        its classes meanwhile (a concurrent update: the caller scores every class instead)."""
+        with self._misc_lock:
+            split = self._misc_splits.get(index)
+            if split is None:
+                split = self._misc_splits[index] = _MiscSplit()
+            if split.reps is not reps:
+                keys = index.class_keys("misc")
+                if len(keys) != reps.size or index.classes("misc")[1] is not reps:
+                    return None
+                split.update(keys, reps)
+            return split.arrays
+
+    def _score_misc(
+        self,
+        index: CandidateIndex | VacancyIndex,
+        reps: IntArray,
+        block: Callable[[IntArray | None], PairBlock],
+        thresholds: Mapping[str, float],
+    ) -> tuple[dict[str, FloatArray], dict[str, IntArray], IntArray]:
+        """Scores and contributions of the misc factors per misc class, and per class Σ contributions +
+        (unmet count << _UNMET_SHIFT): each factor scored once per distinct value of its part of the key."""
+        split = self._misc_split(index, reps)
+        value = np.zeros(reps.size, dtype=np.int64)
+        unmet = np.zeros(reps.size, dtype=np.int64)
+        scores: dict[str, FloatArray] = {}
+        contributions: dict[str, IntArray] = {}
+        for name in _CLASS_FACTORS["misc"]:
+            if split is None:
+                sub_of_class = first_class = np.arange(reps.size)
+            else:
+                sub_of_class, first_class = split[name]
+            result = FACTORS[name].score(block(reps[first_class]), thresholds)
+            s = np.asarray(result.score, dtype=np.float64)
+            contribution = np.rint(s * self._weights100[name]).astype(np.int64)
+            scores[name] = s[sub_of_class]
+            contributions[name] = contribution[sub_of_class]
+            value += contributions[name]
+            if result.unmet is not None:
+                unmet += np.asarray(result.unmet, dtype=np.int64)[sub_of_class]
+        return scores, contributions, value + (unmet << _UNMET_SHIFT)
+
     def _live_results(
         self,
         record: EncodedCandidate | EncodedVacancy,
@@ -527,6 +587,62 @@ _CLASS_FACTORS: dict[str, tuple[str, ...]] = {
 assert sorted(f for names in _CLASS_FACTORS.values() for f in names) == sorted(
     set(FACTOR_ORDER) - {"competences"}
 )
+
+#: Per misc factor, the positions in the misc class key (``CandidateIndex._class_key`` /
+#: ``VacancyIndex._class_key``: hours_min, hours_max, education, licences, certificates, languages[, country])
+#: of every field its arrays are built from, on either side. ``tests/matching/test_engine_misc_split.py``
+#: checks the split scores equal scoring every class.
+_MISC_KEY_PARTS: dict[str, tuple[int, ...]] = {
+    "hours": (0, 1),
+    "education": (2,),
+    "driving_licences": (3,),
+    "certificates": (4,),
+    "language": (5,),
+}
+assert sorted(_MISC_KEY_PARTS) == sorted(_CLASS_FACTORS["misc"])
+
+
+@dataclass
+class _MiscSplit:
+    """One index's misc classes split per factor: for factor f, the sub-class of every misc class (the
+    distinct values of f's part of the class key) and the first misc class of every sub-class, whose
+    representative row is scored for it.
+
+    Classes only ever get appended until the index compacts, which renumbers them; the split follows appends
+    incrementally and starts over when its keys are no longer a prefix of the index's."""
+
+    reps: IntArray | None = None
+    keys: list[Hashable] = field(default_factory=list)
+    sub_of: dict[str, dict[Hashable, int]] = field(default_factory=dict)
+    sub_ids: dict[str, list[int]] = field(default_factory=dict)
+    first: dict[str, list[int]] = field(default_factory=dict)
+    arrays: dict[str, tuple[IntArray, IntArray]] = field(default_factory=dict)
+
+    def update(self, keys: list[Hashable], reps: IntArray) -> None:
+        done = len(self.keys)
+        if done > len(keys) or keys[:done] != self.keys:
+            self.sub_of, self.sub_ids, self.first = {}, {}, {}
+            done = 0
+        for name, parts in _MISC_KEY_PARTS.items():
+            sub_of = self.sub_of.setdefault(name, {})
+            sub_ids = self.sub_ids.setdefault(name, [])
+            first = self.first.setdefault(name, [])
+            for c in range(done, len(keys)):
+                part = tuple(keys[c][i] for i in parts)  # type: ignore[index]
+                sub = sub_of.get(part)
+                if sub is None:
+                    sub = sub_of[part] = len(first)
+                    first.append(c)
+                sub_ids.append(sub)
+        self.keys = keys
+        self.reps = reps
+        self.arrays = {
+            name: (
+                np.asarray(self.sub_ids[name], dtype=np.int64),
+                np.asarray(self.first[name], dtype=np.int64),
+            )
+            for name in _MISC_KEY_PARTS
+        }
 
 
 def index_max_travel(engine: MatchEngine) -> float:
