@@ -15,7 +15,7 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -263,6 +263,8 @@ class EncodedVacancy:
 #: Bound of each memo of an :class:`Encoder` (labels come from user input): a full memo starts over.
 _MEMO_LIMIT = 200_000
 _MISSING = object()
+#: Bulk look-ups (see Encoder.prepare_candidates) start at this many profiles / labels.
+_BULK_MIN = 16
 
 
 def _remember(memo: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
@@ -359,17 +361,84 @@ class Encoder:
         if hit is not None:
             return hit
         search = getattr(self.taxonomy, "search_occupations", None)
-        found: list[tuple[str, str | None]] = []
-        if search is not None:
-            concepts = search(label, limit=OCCUPATION_READINGS)
-            if concepts:
-                best = concepts[0].score
-                for concept in concepts:
-                    if concept.kind == "occupation" and concept.score >= best - OCCUPATION_TIE_MARGIN:
-                        found.append((concept.uri, self.taxonomy.isco_code(concept.uri)))
+        found = self._ties_of(search(label, limit=OCCUPATION_READINGS)) if search is not None else []
         with self._lock:
             _remember(self._ties_memo, memo_key, found)
         return found
+
+    def _ties_of(self, concepts: Sequence[ConceptLike]) -> list[tuple[str, str | None]]:
+        found: list[tuple[str, str | None]] = []
+        if concepts:
+            best = concepts[0].score
+            for concept in concepts:
+                if concept.kind == "occupation" and concept.score >= best - OCCUPATION_TIE_MARGIN:
+                    found.append((concept.uri, self.taxonomy.isco_code(concept.uri)))
+        return found
+
+    # -- bulk preparation -------------------------------------------------------------------------
+    def _prefetch_ties(self, labels: Iterable[str]) -> None:
+        """Fill the near-ties memo for many labels with one bulk occupation search (the taxonomy's
+        ``search_occupations_many``, whose results equal ``search_occupations`` one label at a time), so
+        that encoding the profiles one by one finds every label's near ties already there."""
+        search_many = getattr(self.taxonomy, "search_occupations_many", None)
+        if search_many is None:
+            return
+        memo = self._ties_memo
+        todo = [label for label in dict.fromkeys(labels) if ("ties", label) not in memo]
+        if len(todo) < _BULK_MIN:
+            return  # a few labels: the one-at-a-time path is as cheap
+        results = search_many(todo, limit=OCCUPATION_READINGS)
+        found = [self._ties_of(concepts) for concepts in results]
+        with self._lock:
+            for label, ties in zip(todo, found, strict=True):
+                _remember(memo, ("ties", label), ties)
+
+    def prepare_candidates(self, candidates: Sequence[CandidateFeatures]) -> None:
+        """Before encoding many candidates: look up in bulk what :meth:`candidate` would look up one
+        occupation label at a time (the near ties of the code-less, linked occupation labels of candidates
+        with competences). Only memos are filled; the encodings are the same with or without this call."""
+        if len(candidates) < _BULK_MIN:
+            return
+        labels: list[str] = []
+        occ_memo = self._occ_memo
+        seen: set[tuple[str | None, str]] = set()
+        for features in candidates:
+            if not features.competences:
+                continue  # no held competences: candidate() reads no near ties
+            for ref in (*features.desired_occupations, *(exp.occupation for exp in features.experience)):
+                if ref.code:
+                    continue
+                memo_key = (ref.code, ref.label)
+                if memo_key in seen:
+                    continue
+                seen.add(memo_key)
+                _key, _isco, kind = occ_memo.get(memo_key) or self.occupation(ref)
+                if kind != "text":
+                    labels.append(ref.label)
+        self._prefetch_ties(labels)
+
+    def prepare_vacancies(self, vacancies: Sequence[VacancyFeatures]) -> None:
+        """Like :meth:`prepare_candidates`, for :meth:`vacancy` (its occupation reference, then its title)."""
+        if len(vacancies) < _BULK_MIN:
+            return
+        labels: list[str] = []
+        occ_memo = self._occ_memo
+        for features in vacancies:
+            if not features.competences_required and not features.competences_desired:
+                continue  # no listed competences: occupation_in_context reads no near ties
+            refs: list[ConceptRef] = []
+            occ_ref = features.occupation
+            if occ_ref is not None and (occ_ref.code or occ_ref.label.strip()):
+                refs.append(occ_ref)
+            if features.title.strip():
+                refs.append(ConceptRef(code=None, label=features.title))
+            for ref in refs:
+                _key, _isco, kind = occ_memo.get((ref.code, ref.label)) or self.occupation(ref)
+                if not ref.code and kind != "text":
+                    labels.append(ref.label)
+                if kind != "text":
+                    break
+        self._prefetch_ties(labels)
 
     def occupation_in_context(self, ref: ConceptRef, skills: frozenset[str]) -> tuple[str, str | None, str]:
         """Link an occupation label, using the profile's competences to choose between near-tied readings.
@@ -416,9 +485,8 @@ class Encoder:
         hit = self._related_memo.get(skill_key)
         if hit is not None:
             return hit
-        if skill_key.startswith("text:"):
-            return frozenset()
-        result = self.taxonomy.related_skills(skill_key)
+        # ``text:`` keys relate to nothing; they are remembered too, so a profile's keys are all in the memo.
+        result = frozenset() if skill_key.startswith("text:") else self.taxonomy.related_skills(skill_key)
         with self._lock:
             _remember(self._related_memo, skill_key, result)
         return result

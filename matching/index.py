@@ -202,9 +202,11 @@ def _csr(rows: Sequence[Mapping[str, float] | Iterable[str]], vocab: Vocabulary)
     keys = list(chain.from_iterable(rows))  # a mapping row contributes its keys
     cols = _columns_of(keys, vocab)
     row_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    # One sort by (row, column): rows stay in place, columns ascend within each row.
-    order = np.argsort(row_of * (len(vocab) + 1) + cols)
-    if any(isinstance(row, Mapping) for row in rows):
+    # One sort by (row, column): rows stay in place, columns ascend within each row. The keys are already
+    # sorted by row, which the stable sort (a merge of runs) exploits; equal keys (a repeated concept in a
+    # row of plain keys) carry equal values, so the arrays do not depend on the sort's kind.
+    order = np.argsort(row_of * (len(vocab) + 1) + cols, kind="stable")
+    if any(issubclass(kind, Mapping) for kind in {type(row) for row in rows}):
         values = chain.from_iterable(
             row.values() if isinstance(row, Mapping) else repeat(1.0, len(row))  # type: ignore[arg-type]
             for row in rows
@@ -380,9 +382,14 @@ class _Index(Generic[R]):
 
     def upsert(self, features: Iterable[CandidateFeatures] | Iterable[VacancyFeatures]) -> None:
         """Add or replace profiles by id: encodes them, tombstones replaced rows and appends new ones."""
+        batch = features if isinstance(features, list) else list(features)
         with collector_paused():
-            records = [self._encode(f) for f in features]
+            self._prepare(batch)
+            records = [self._encode(f) for f in batch]
         self.upsert_encoded(records)
+
+    def _prepare(self, features: list[CandidateFeatures] | list[VacancyFeatures]) -> None:
+        """Bulk look-ups ahead of encoding ``features`` one by one (memos only; see Encoder.prepare_*)."""
 
     def upsert_encoded(self, records: Iterable[R]) -> None:
         """Add or replace already encoded profiles."""
@@ -634,6 +641,9 @@ class CandidateIndex(_Index[EncodedCandidate]):
         assert isinstance(features, CandidateFeatures)
         return self.encoder.candidate(features)
 
+    def _prepare(self, features: list[CandidateFeatures] | list[VacancyFeatures]) -> None:
+        self.encoder.prepare_candidates(features)  # type: ignore[arg-type]
+
     def _class_key(self, name: str, record: EncodedCandidate) -> Hashable:
         if name == "travel":
             return (record.xyz, float(min(record.max_travel_km, self.max_travel_km)), record.work_countries)
@@ -709,6 +719,9 @@ class VacancyIndex(_Index[EncodedVacancy]):
     def _encode(self, features: object) -> EncodedVacancy:
         assert isinstance(features, VacancyFeatures)
         return self.encoder.vacancy(features)
+
+    def _prepare(self, features: list[CandidateFeatures] | list[VacancyFeatures]) -> None:
+        self.encoder.prepare_vacancies(features)  # type: ignore[arg-type]
 
     def _class_key(self, name: str, record: EncodedVacancy) -> Hashable:
         if name == "travel":

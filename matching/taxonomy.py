@@ -36,7 +36,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from matching._text import normalise, normalise_text, title_forms, words
-from matching.taxonomy_index import Form, LabelIndex, query_key
+from matching.taxonomy_index import Form, LabelIndex, Ranking, query_key
 from matching.taxonomy_rerank import ConceptInfo, Reranker, rerank
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "taxonomy"
@@ -248,7 +248,25 @@ class Taxonomy:
         """Occupations and ISCO groups ranked for a query (job title) in NL, DE or EN."""
         if limit <= 0 or not normalise(q):
             return []
-        ranking = self.occupations.rank(q, lang=lang)
+        return self._occupation_results(self.occupations.rank(q, lang=lang), lang, limit)
+
+    def search_occupations_many(
+        self, queries: Sequence[str], *, lang: str | None = None, limit: int = 10
+    ) -> list[list[Concept]]:
+        """:meth:`search_occupations` of many queries (the same results), for bulk encoding.
+
+        The first stage of all queries runs as a few sparse products (:meth:`LabelIndex.rank_many`).
+        """
+        if limit <= 0:
+            return [[] for _ in queries]
+        wanted = [i for i, q in enumerate(queries) if normalise(q)]
+        out: list[list[Concept]] = [[] for _ in queries]
+        rankings = self.occupations.rank_many([queries[i] for i in wanted], lang=lang)
+        for i, ranking in zip(wanted, rankings, strict=True):
+            out[i] = self._occupation_results(ranking, lang, limit)
+        return out
+
+    def _occupation_results(self, ranking: Ranking, lang: str | None, limit: int) -> list[Concept]:
         scores = ranking.concept
         if self.occ_reranker is not None:
             scores = rerank(self.occ_reranker, self.occupations, self.occ_info, ranking, lang=lang)
@@ -405,15 +423,27 @@ class Taxonomy:
         result: frozenset[str] = frozenset()
         if sid is not None:
             incidence = self._incidence
-            occs = self._incidence_t[sid].indices
+            t_ptr = self._incidence_t.indptr
+            occs = self._incidence_t.indices[t_ptr[sid] : t_ptr[sid + 1]]
             if len(occs):
-                co = np.asarray(incidence[occs].sum(axis=0)).ravel()
+                # Co-occurrence counts with every skill, from the occupations' rows (only skills that share
+                # at least two occupations can qualify). The counts are small integers (exact in float64
+                # and float32), so the float32 arithmetic below is the dense column sum's, element by element.
+                ptr = incidence.indptr
+                starts, stops = ptr[occs], ptr[occs + 1]
+                lengths = stops - starts
+                at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+                # (A pair listed twice in the data counts twice, like in the sparse sum.)
+                counts = np.bincount(
+                    incidence.indices[at], weights=incidence.data[at], minlength=incidence.shape[1]
+                )
+                cols = np.flatnonzero(counts >= 2)
+                co = counts[cols].astype(np.float32)
                 totals = self._skill_totals
-                union = totals + totals[sid] - co
+                union = totals[cols] + totals[sid] - co
                 jacc = np.divide(co, union, out=np.zeros_like(co, dtype=np.float64), where=union > 0)
-                mask = (co >= 2) & (jacc >= 0.3)
-                mask[sid] = False
-                result = frozenset(self.skill_uris[j] for j in np.flatnonzero(mask))
+                keep = cols[jacc >= 0.3]
+                result = frozenset(self.skill_uris[j] for j in keep if j != sid)
         if sid is not None:  # only known skills are remembered, so the memo stays bounded
             with self._lock:
                 self._related_memo[skill_uri] = result

@@ -334,14 +334,63 @@ class _BM25:
         weights = idf[coo.col] * coo.data * (k1 + 1.0) / denom
         self.matrix = sp.csc_matrix((weights.astype(np.float32), (coo.row, coo.col)), shape=tf.shape)
 
+    def _columns(self, token_ids: Sequence[int]) -> list[int]:
+        return sorted({t for t in token_ids if 0 <= t < self.matrix.shape[1]})
+
+    def _col_max(self) -> np.ndarray:
+        """Largest weight per term (0 for a term no document has): what ``matrix[:, t].max()`` gives.
+
+        Built on first use (exact: a maximum is one of the stored weights), kept for later queries.
+        """
+        found = self.__dict__.get("_col_max_cache")
+        if found is None:
+            m = self.matrix
+            found = np.zeros(m.shape[1], dtype=m.dtype)
+            counts = np.diff(m.indptr)
+            full = np.flatnonzero(counts)
+            if full.size:
+                found[full] = np.maximum.reduceat(m.data, m.indptr[full])
+                # A column with fewer entries than rows also holds implicit zeros (weights are positive, but
+                # keep the sparse max's definition).
+                found[full] = np.where(counts[full] < m.shape[0], np.maximum(found[full], 0), found[full])
+            self.__dict__["_col_max_cache"] = found
+        return found
+
+    def _query_max(self, cols: list[int]) -> float:
+        # The same float32 sum, of the same values in the same order, as ``sub.max(axis=0).toarray().sum()``.
+        return float(self._col_max()[cols].reshape(1, len(cols)).sum())
+
     def score(self, token_ids: Sequence[int]) -> tuple[np.ndarray, float]:
         """Scores per document and the query's own maximum attainable score (for normalisation)."""
-        cols = sorted({t for t in token_ids if 0 <= t < self.matrix.shape[1]})
+        cols = self._columns(token_ids)
         if not cols:
             return np.zeros(self.matrix.shape[0], dtype=np.float32), 0.0
         sub = self.matrix[:, cols]
         scores = np.asarray(sub.sum(axis=1)).ravel()
-        return scores, float(sub.max(axis=0).toarray().sum())
+        return scores, self._query_max(cols)
+
+    def score_many(self, queries: Sequence[Sequence[int]]) -> tuple[np.ndarray, list[float]]:
+        """:meth:`score` of many queries at once: a (queries × documents) array and the maxima.
+
+        One sparse product (query term indicators × weights) instead of a column slice per query. Each
+        document's score adds the same float32 weights in the same order (ascending term) as
+        :meth:`score`, so the rows equal its results bit for bit.
+        """
+        n_docs, n_terms = self.matrix.shape
+        cols = [self._columns(q) for q in queries]
+        lengths = np.fromiter(map(len, cols), dtype=np.int64, count=len(cols))
+        indptr = np.zeros(len(cols) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        indices = np.fromiter((t for c in cols for t in c), dtype=np.int64, count=int(indptr[-1]))
+        ind = sp.csr_matrix(
+            (np.ones(indices.size, dtype=self.matrix.dtype), indices, indptr), shape=(len(cols), n_terms)
+        )
+        scores = (ind @ self._transposed()).toarray()
+        return scores, [self._query_max(c) if c else 0.0 for c in cols]
+
+    def _transposed(self) -> sp.csr_matrix:
+        """The weights as a (terms × documents) CSR matrix (a view of the CSC arrays, no copy)."""
+        return self.matrix.T.tocsr(copy=False)
 
 
 class LabelIndex:
@@ -462,6 +511,39 @@ class LabelIndex:
         sub = self.char_matrix[:, q.indices]
         return np.asarray(sub @ q.data).ravel()
 
+    def char_scores_many(self, normalised_queries: Sequence[str]) -> np.ndarray:
+        """:meth:`char_scores` of many queries: a (queries × forms) array, equal row by row.
+
+        The query vectors are made in one call (their rows do not depend on each other) and multiplied
+        with the form vectors in one sparse product; every form's cosine adds the same float32 products
+        in the same order (ascending n-gram) as the one-query path.
+        """
+        q = self.char_vectoriser.transform([self.analyser.expand(t) for t in normalised_queries])
+        return (q @ self.char_matrix.T.tocsr(copy=False)).toarray()
+
+    def concept_tokens(self, concept: int) -> frozenset[int]:
+        """Distinct token ids of all forms of a concept (built on first use per concept)."""
+        cache = self.__dict__.setdefault("_concept_tokens", {})
+        found = cache.get(concept)
+        if found is None:
+            forms = self.forms_of(concept)
+            ptr = self.form_tok_ptr
+            found = frozenset(
+                np.concatenate([self.form_tok[ptr[f] : ptr[f + 1]] for f in forms]).tolist()
+                if len(forms)
+                else ()
+            )
+            cache[concept] = found
+        return found
+
+    def concept_heads(self, concept: int) -> frozenset[int]:
+        """Head token ids of the forms of a concept (see :meth:`_head`; -1 included when a form has none)."""
+        cache = self.__dict__.setdefault("_concept_heads", {})
+        found = cache.get(concept)
+        if found is None:
+            found = cache[concept] = frozenset(self.form_head[self.forms_of(concept)].tolist())
+        return found
+
     def scores(self, query: str, *, lang: str | None = None) -> np.ndarray:
         """Fused score per concept (0 where nothing matched)."""
         return self.scores_and_char(query, lang=lang)[0]
@@ -480,26 +562,81 @@ class LabelIndex:
         ranks a label as if the taxonomy did not contain it (and then passes ``semantic=False``, because
         the latent space was built with that label in it).
         """
-        w = self.weights
         nq = query_key(query)
-        n_forms = len(self.form_text)
         if not nq:
-            zf = np.zeros(n_forms, dtype=np.float32)
-            return Ranking(nq, [], np.zeros(self.n_concepts, dtype=np.float32), zf, zf, zf, None)
+            return self._empty_ranking(nq)
         tokens = self.analyser.ids(nq)
         char = self.char_scores(nq)
-        bm, bm_max = self.words.score(tokens)
+        words = self.words.score(tokens)
+        text = None
+        if self.text_bm25 is not None and self.weights.text > 0:
+            text = self.text_bm25.score(tokens)
+        return self._ranking(nq, tokens, char, words, text, lang=lang, hide=hide, semantic=semantic)
+
+    def rank_many(self, queries: Sequence[str], *, lang: str | None = None, chunk: int = 64) -> list[Ranking]:
+        """:meth:`rank` of many queries: the same rankings (bit for bit), with the lexical rankers of a
+        chunk of queries computed by one sparse product each instead of one column slice per query."""
+        out: list[Ranking | None] = [None] * len(queries)
+        keys = [query_key(q) for q in queries]
+        todo = [i for i, nq in enumerate(keys) if nq]
+        for i, nq in enumerate(keys):
+            if not nq:
+                out[i] = self._empty_ranking(nq)
+        use_text = self.text_bm25 is not None and self.weights.text > 0
+        for start in range(0, len(todo), chunk):
+            part = todo[start : start + chunk]
+            nqs = [keys[i] for i in part]
+            tokens = [self.analyser.ids(nq) for nq in nqs]
+            char = self.char_scores_many(nqs)
+            words, words_max = self.words.score_many(tokens)
+            if use_text:
+                assert self.text_bm25 is not None
+                texts, texts_max = self.text_bm25.score_many(tokens)
+            for j, i in enumerate(part):
+                text = (texts[j], texts_max[j]) if use_text else None
+                out[i] = self._ranking(
+                    nqs[j],
+                    tokens[j],
+                    char[j],
+                    (words[j], words_max[j]),
+                    text,
+                    lang=lang,
+                    hide=None,
+                    semantic=True,
+                )
+        return out  # type: ignore[return-value]
+
+    def _empty_ranking(self, nq: str) -> Ranking:
+        zf = np.zeros(len(self.form_text), dtype=np.float32)
+        return Ranking(nq, [], np.zeros(self.n_concepts, dtype=np.float32), zf, zf, zf, None)
+
+    def _ranking(
+        self,
+        nq: str,
+        tokens: list[int],
+        char: np.ndarray,
+        words: tuple[np.ndarray, float],
+        text: tuple[np.ndarray, float] | None,
+        *,
+        lang: str | None,
+        hide: np.ndarray | None,
+        semantic: bool,
+    ) -> Ranking:
+        """Fuse the rankers' raw scores of one query (character cosine per form, BM25 of forms and of
+        descriptions with their maxima) into its :class:`Ranking`."""
+        w = self.weights
+        n_forms = len(self.form_text)
+        bm, bm_max = words
         bmn = bm / bm_max if bm_max > 0 else np.zeros(n_forms, dtype=np.float32)
         form_score = (w.char * char + w.words * bmn) * self.form_prior
         if lang is not None:
             form_score = np.where(self.form_lang == lang, form_score, form_score * w.other_lang)
         if hide is not None:
             form_score = np.where(hide, 0.0, form_score)
-        concept = np.zeros(self.n_concepts, dtype=np.float32)
-        np.maximum.at(concept, self.form_concept, form_score.astype(np.float32))
+        concept = self._per_concept_max(form_score.astype(np.float32))
         extra: np.ndarray | None = None
-        if self.text_bm25 is not None and w.text > 0:
-            ts, ts_max = self.text_bm25.score(tokens)
+        if text is not None:
+            ts, ts_max = text
             if ts_max > 0:
                 ts = ts / ts_max
                 if lang is not None:
@@ -514,6 +651,25 @@ class LabelIndex:
                 # Only where the lexical rankers found something: the latent space reorders, never invents.
                 concept += np.where(concept > 0, w.semantic * np.maximum(cos, 0.0), 0.0).astype(np.float32)
         return Ranking(nq, tokens, concept, char, bmn, form_score, extra, hide, cos)
+
+    def _per_concept_max(self, form_values: np.ndarray) -> np.ndarray:
+        """Per concept, the largest of its forms' (non-negative) values, 0 for a concept without forms.
+
+        Equal to ``np.maximum.at(zeros, form_concept, form_values)`` (a maximum is exact whatever the
+        order), as one segmented reduction over the forms grouped by concept.
+        """
+        groups = self.__dict__.get("_concept_groups")
+        if groups is None:
+            ptr = self._by_concept_ptr
+            nonempty = np.flatnonzero(ptr[1:] > ptr[:-1])
+            groups = self.__dict__["_concept_groups"] = (nonempty, ptr[nonempty])
+        nonempty, starts = groups
+        out = np.zeros(self.n_concepts, dtype=form_values.dtype)
+        if nonempty.size:
+            out[nonempty] = np.maximum(
+                out[nonempty], np.maximum.reduceat(form_values[self._by_concept_order], starts)
+            )
+        return out
 
     def best_form(self, concept: int, char: np.ndarray) -> str | None:
         """The concept's surface form with the highest character similarity ``char`` (per form)."""

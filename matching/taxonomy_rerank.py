@@ -110,6 +110,35 @@ def candidates(ranking: Ranking, depth: int = DEPTH) -> np.ndarray:
     return nz[order]
 
 
+def _best_forms(
+    index: LabelIndex, ranking: Ranking, cands: np.ndarray
+) -> tuple[list[int], list[float], list[float]] | None:
+    """Per candidate concept (all its forms counting): the form with the highest fused score (the first
+    such form, like ``np.argmax``), and the largest character and word scores over its forms.
+
+    Segmented reductions over the candidates' forms at once; a maximum is exact, so the values equal the
+    per-concept ``argmax``/``max``. None when a candidate has no form (the caller's loop decides then).
+    """
+    ptr = index._by_concept_ptr
+    starts = ptr[cands]
+    lengths = ptr[cands + 1] - starts
+    if not len(lengths) or int(lengths.min()) == 0:
+        return None
+    seg_starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=seg_starts[1:])
+    total = int(lengths.sum())
+    at = np.repeat(starts - seg_starts, lengths) + np.arange(total, dtype=np.int64)
+    forms = index._by_concept_order[at]
+    fs = ranking.form_score[forms]
+    seg = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    top = np.maximum.reduceat(fs, seg_starts)
+    hits = np.flatnonzero(fs == top[seg])
+    first = hits[np.searchsorted(hits, seg_starts)]
+    char_max = np.maximum.reduceat(ranking.char[forms], seg_starts)
+    words_max = np.maximum.reduceat(ranking.words[forms], seg_starts)
+    return forms[first].tolist(), [float(v) for v in char_max], [float(v) for v in words_max]
+
+
 def features(
     index: LabelIndex, info: ConceptInfo, ranking: Ranking, cands: np.ndarray, *, lang: str | None
 ) -> np.ndarray:
@@ -129,22 +158,33 @@ def features(
     top_rel = scores[:top] / best
     top_is_group = info.is_group[cands[:top]]
     form_score, char, words = ranking.form_score, ranking.char, ranking.words
+    best_forms = _best_forms(index, ranking, cands) if ranking.hidden is None else None
     for i, c in enumerate(cands):
         c = int(c)
-        forms = index.forms_of(c)
-        if ranking.hidden is not None:
-            forms = forms[~ranking.hidden[forms]]
-            if not len(forms):
-                continue
-        fs = form_score[forms]
-        b = int(forms[int(np.argmax(fs))])
+        if best_forms is not None:
+            b, char_max, words_max = best_forms[0][i], best_forms[1][i], best_forms[2][i]
+        else:
+            forms = index.forms_of(c)
+            if ranking.hidden is not None:
+                forms = forms[~ranking.hidden[forms]]
+                if not len(forms):
+                    continue
+            fs = form_score[forms]
+            b = int(forms[int(np.argmax(fs))])
+            char_max, words_max = float(char[forms].max()), float(words[forms].max())
         toks = index.form_tokens(b)
         tokset = set(toks.tolist())
         covered = len(q_tokens & tokset)
-        any_tokens: set[int] = set()
-        heads = index.form_head[forms]
-        for f in forms:
-            any_tokens.update(index.form_tokens(int(f)).tolist())
+        any_tokens: set[int] | frozenset[int]
+        if ranking.hidden is None:
+            # All forms of the concept count: its token and head sets come from the index (built once each).
+            any_tokens = index.concept_tokens(c)
+            any_head = q_head >= 0 and q_head in index.concept_heads(c)
+        else:
+            any_tokens = set()
+            for f in forms:
+                any_tokens.update(index.form_tokens(int(f)).tolist())
+            any_head = q_head >= 0 and bool((index.form_head[forms] == q_head).any())
         code = info.isco[c]
         is_group = bool(info.is_group[c])
         if is_group:
@@ -162,8 +202,8 @@ def features(
             np.log1p(i),
             char[b],
             words[b],
-            float(char[forms].max()),
-            float(words[forms].max()),
+            char_max,
+            words_max,
             float(ranking.text[c]) if ranking.text is not None else 0.0,
             float(is_group),
             len(code) / 4.0 if is_group else 0.0,
@@ -175,7 +215,7 @@ def features(
             len(q_tokens & any_tokens) / n_q,
             float(q_head >= 0 and q_head in tokset),
             float(q_head >= 0 and q_head == index.form_head[b]),
-            float(q_head >= 0 and bool((heads == q_head).any())),
+            float(any_head),
             np.log(max(len(tokset), 1) / n_q),
             agree,
             float(len(members)),
