@@ -87,6 +87,7 @@ class ConceptSpace:
 
     def __init__(self, labels: sp.csr_matrix, descriptions: sp.csr_matrix | None, *, dims: int) -> None:
         from sklearn.decomposition import TruncatedSVD
+        from threadpoolctl import threadpool_limits
 
         m = labels.astype(np.float32).tocsr()
         m.data = 1.0 + np.log(m.data)
@@ -102,7 +103,12 @@ class ConceptSpace:
         norms[norms == 0] = 1.0
         m = (sp.diags(1.0 / norms) @ m).tocsr()
         dims = max(1, min(dims, min(m.shape) - 1))
-        svd = TruncatedSVD(dims, random_state=0, algorithm="randomized", n_iter=5).fit(m)
+        # One BLAS thread: a multi-threaded BLAS sums in an order that depends on the number of threads, so
+        # the vectors (and, through near ties, occupation links and scores) would differ between a 2-core
+        # and a 1-core build of the same data. With one thread the build is the same on every machine with
+        # the same BLAS and CPU kind (a few seconds, once per data and code version: the result is cached).
+        with threadpool_limits(limits=1):
+            svd = TruncatedSVD(dims, random_state=0, algorithm="randomized", n_iter=5).fit(m)
         terms = np.ascontiguousarray(svd.components_.T, dtype=np.float32)  # terms × dims
         concepts = np.asarray(m @ terms, dtype=np.float32)
         concepts /= np.maximum(np.linalg.norm(concepts, axis=1, keepdims=True), 1e-9)

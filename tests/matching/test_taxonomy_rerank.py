@@ -159,3 +159,33 @@ def test_cache_key_uses_the_code_read_at_import(monkeypatch: pytest.MonkeyPatch,
     assert before is not None
     assert after is not None
     assert before != after
+
+
+_SPACE_DIGEST = """
+import hashlib
+import scipy.sparse as sp
+from matching.taxonomy_index import ConceptSpace
+m = sp.random(3000, 12000, density=0.002, format="csr", random_state=7, dtype="float32")
+m.data = 1.0 + 9.0 * m.data
+space = ConceptSpace(m, None, dims=150)
+print(hashlib.sha256(space.concepts.tobytes() + space.terms.tobytes()).hexdigest())
+"""
+
+
+def test_the_latent_space_does_not_depend_on_the_number_of_blas_threads() -> None:
+    """A multi-threaded BLAS sums in a thread-count dependent order; the build pins one thread, so a
+    1-thread and a 4-thread process (say, a 1-core Dask worker and a 2-core server) get the same vectors."""
+    import os
+    import subprocess
+    import sys
+
+    digests = set()
+    for threads in ("1", "4"):
+        env = {**os.environ}
+        env.update(OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        result = subprocess.run(
+            [sys.executable, "-c", _SPACE_DIGEST], env=env, capture_output=True, text=True, check=True,
+            timeout=300,
+        )
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1
