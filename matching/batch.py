@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -87,6 +87,11 @@ class _Direction:
     within: npt.NDArray[np.bool_]  # query travel class × target travel class
     t_rows: IntArray  # live target rows, ascending
     id_rank: IntArray  # per target row: rank of its id among the live targets
+    # The factor class tables: per table (query row → index part, target row → index part, flat table), the
+    # two parts summing to the pair's entry. Entries with an unmet hard requirement are _BAD, and the travel
+    # table is _BAD where the pair is out of reach: a cell's sum is > _OK_MIN exactly when the pair is within
+    # reach and meets every requirement the factors check; it is then the score without the competences.
+    oriented: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]]
 
 
 class BatchContext:
@@ -106,6 +111,7 @@ class BatchContext:
         self._directions: dict[bool, _Direction] = {}
         self._products: dict[str, sp.csr_matrix] = {}
         self._dense: dict[str, FloatArray] = {}
+        self._concepts: tuple[IntArray, IntArray, IntArray, FloatArray | None] | None = None
 
     @classmethod
     def build(cls, engine: MatchEngine, cands: CandidateIndex, vacs: VacancyIndex) -> BatchContext:
@@ -138,8 +144,9 @@ class BatchContext:
                 t_rows.size
             )
             q_sig, q_tr, t_sig, t_tr, (compatible, within) = self.plan.side(candidates_query)
+            oriented = self.tables.oriented(candidates_query, within)
             found = self._directions[candidates_query] = _Direction(
-                q_sig, q_tr, t_sig, t_tr, compatible, within, t_rows, id_rank
+                q_sig, q_tr, t_sig, t_tr, compatible, within, t_rows, id_rank, oriented
             )
         return found
 
@@ -185,6 +192,8 @@ class BatchContext:
             found = _widen(self.cands.matrix("held"), width)
         elif name.endswith(".T"):
             found = self.product(name[:-2]).T.tocsr()
+        elif name == "vac:required+desired":  # required rows, then desired rows
+            found = sp.vstack([self.product("vac:required"), self.product("vac:desired")], format="csr")
         elif name.startswith("vac:"):
             found = _widen(self.vacs.matrix(name[4:]), width)
         elif name == "profiles":
@@ -195,6 +204,86 @@ class BatchContext:
             found = found.sorted_indices()
         self._products[name] = found
         return found
+
+    def exact_pairs(self) -> bool:
+        """Whether every concept sum of a pair is exact in float32 in any order (values multiples of 2⁻⁴ of
+        magnitude ≤ 16, at most 255 concepts per vacancy list), so :class:`_PairSource` gives the grid
+        products' values bit for bit."""
+        found = self._dense.get("exact")
+        if found is None:
+            ok = True
+            for name in ("skills", "held", "vac:required", "vac:desired", "vac:listed_extra"):
+                m = self.product(name)
+                scaled = m.data.astype(np.float64) * 16
+                ok &= bool(np.all(scaled == np.rint(scaled)) and np.all(np.abs(m.data) <= 16))
+                if name.startswith("vac:") and m.shape[0]:
+                    ok &= int(np.diff(m.indptr).max()) <= 255
+            found = self._dense["exact"] = np.asarray(ok)
+        return bool(found)
+
+    def vacancy_concepts(self) -> tuple[IntArray, IntArray, IntArray, FloatArray | None]:
+        """Per vacancy row its required (tag 0), desired (tag 1) and listed-extra (tag 2) concepts as one
+        CSR: (indptr, column in :meth:`dense_rows` — extra ones in the held half, tag, value or None where
+        every value is 1)."""
+        found = self._concepts
+        if found is None:
+            width = self.product("vac:required").shape[1]
+            parts = [self.product(f"vac:{name}") for name in ("required", "desired", "listed_extra")]
+            n = parts[0].shape[0]
+            lengths = np.stack([np.diff(p.indptr) for p in parts], axis=1)  # vacancies × 3
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(lengths.sum(axis=1), out=indptr[1:])
+            cols = np.empty(int(indptr[-1]), dtype=np.int64)
+            tags = np.empty(cols.size, dtype=np.int64)
+            data = np.empty(cols.size, dtype=np.float64)
+            before = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(lengths, axis=1)[:, :2]], axis=1)
+            offset = indptr[:-1] + before.T  # per tag: where each vacancy's entries of that tag start
+            for tag, p in enumerate(parts):
+                at = np.repeat(offset[tag] - p.indptr[:-1], np.diff(p.indptr))
+                at += np.arange(p.nnz, dtype=np.int64)
+                cols[at] = p.indices + (width if tag == 2 else 0)
+                tags[at] = tag
+                data[at] = p.data
+            found = self._concepts = (indptr, cols, tags, None if bool(np.all(data == 1.0)) else data)
+        return found
+
+    def vacancy_slots(self) -> tuple[npt.NDArray[np.int64], tuple[int, int, int, int]] | None:
+        """:meth:`vacancy_concepts` padded to fixed slots per vacancy — required, desired, listed extra, each
+        as wide as its longest list, padding pointing at the zero column of :meth:`dense_rows` — where every
+        value is 1 and the lists are short (else None). A pair's sums are then float32 sums of exact
+        values."""
+        if "slots" not in self._dense:
+            found = None
+            indptr, cols, tags, data = self.vacancy_concepts()
+            n = indptr.size - 1
+            row = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+            lengths = np.zeros((n, 3), dtype=np.int64)
+            np.add.at(lengths, (row, tags), 1)
+            widths = lengths.max(axis=0) if n else np.zeros(3, np.int64)
+            if data is None and n and int(widths.sum()) <= _MAX_SLOTS:
+                zero = 2 * self.product("vac:required").shape[1]
+                bounds = (0, int(widths[0]), int(widths[:2].sum()), int(widths.sum()))
+                table = np.full((n, bounds[3]), zero, dtype=np.int64)
+                # Entries are grouped per vacancy by tag (required, desired, extra), in that order.
+                position = np.arange(cols.size, dtype=np.int64) - np.repeat(indptr[:-1], np.diff(indptr))
+                before = np.zeros((n, 3), dtype=np.int64)
+                before[:, 1:] = np.cumsum(lengths, axis=1)[:, :2]
+                slot = position - before[row, tags] + np.asarray(bounds[:3], dtype=np.int64)[tags]
+                table[row, slot] = cols
+                found = (table, bounds)
+            self._dense["slots"] = found  # type: ignore[assignment]
+        return self._dense["slots"]  # type: ignore[return-value]
+
+    def dense_rows(self, rows: IntArray) -> npt.NDArray[np.float32]:
+        """Candidate rows as dense float32 vectors: skill credits, then held concepts, then one zero."""
+        skills = _csr_rows(self.product("skills"), rows)
+        held = _csr_rows(self.product("held"), rows)
+        width = skills.shape[1]
+        out = np.zeros((rows.size, 2 * width + 1), dtype=np.float32)
+        for part, shift in ((skills, 0), (held, width)):
+            rows_of = np.repeat(np.arange(rows.size, dtype=np.int64), np.diff(part.indptr))
+            out[rows_of, part.indices + shift] = part.data
+        return out
 
     def profile_by_candidate(self) -> FloatArray:
         """Per occupation profile (rows, plus a zero row for "no profile") and candidate: held concepts of
@@ -320,6 +409,184 @@ class GridBlock(PairBlock):
         raise NotImplementedError("the batch takes distances from the travel classes")
 
 
+#: At most this many concept slots per vacancy for :meth:`BatchContext.vacancy_slots`.
+_MAX_SLOTS = 48
+
+#: Bucket width (a power of two) of the per-row histogram in :func:`_kth_lower_bound`.
+_BUCKET_SHIFT = 6
+_BUCKETS = (1 << 16) >> _BUCKET_SHIFT
+
+
+def _kth_lower_bound(base: npt.NDArray[np.int32], k: int) -> npt.NDArray[np.int32]:
+    """Per row a value ≤ its k-th largest cell above _OK_MIN (_OK_MIN + 1 for rows with fewer such cells),
+    from a histogram of 2^_BUCKET_SHIFT-wide buckets (cheaper than a partition of the grid). Cells below 0
+    are not counted, which can only lower the bound."""
+    r = base.shape[0]
+    # code 0: below 0 (excluded cells); code j ≥ 1: base in [(j-1)·w, j·w), the last code open-ended.
+    code = np.right_shift(base, _BUCKET_SHIFT)
+    np.clip(code, -1, _BUCKETS - 2, out=code)
+    code += (np.arange(r, dtype=np.int32) * _BUCKETS + 1)[:, None]
+    hist = np.bincount(code.ravel(), minlength=r * _BUCKETS).reshape(r, _BUCKETS)
+    at_least = np.cumsum(hist[:, :0:-1], axis=1)[:, ::-1]  # [:, j-1]: cells with code ≥ j (j ≥ 1)
+    j = np.count_nonzero(at_least >= k, axis=1)  # the highest code j with ≥ k cells at or above it
+    return np.where(j > 0, (j - 1) << _BUCKET_SHIFT, _OK_MIN + 1).astype(np.int32)
+
+
+def _row_order(ri: IntArray, key: IntArray) -> IntArray:
+    """Order of cells by row (ascending), then key (descending); keys are unique within a row."""
+    if key.size and 0 <= int(key.min()) and int(key.max()) < 2**32 and int(ri.max()) < 2**30:
+        return np.argsort((ri.astype(np.int64) << 32) | ((2**32 - 1) - key))
+    return np.lexsort((-key, ri))
+
+
+class _PairSource:
+    """Competence points of chosen cells of one block (query rows × targets), computed pair by pair with the
+    factor's own code (:class:`_CellPairs`), so they equal the grid's (and the live path's) bit for bit.
+
+    The concept sums per pair are exact (``BatchContext.exact_pairs``): candidates query → the block's query
+    rows as dense vectors, summed over each vacancy's few concepts; vacancies query → sparse products of the
+    block's vacancies with all candidates, scattered into a zeroed scratch buffer and read per pair."""
+
+    def __init__(
+        self,
+        context: BatchContext,
+        candidates_query: bool,
+        rows: IntArray,
+        targets: IntArray,
+        scratch: dict[str, np.ndarray],
+    ) -> None:
+        self.context = context
+        self.candidates_query = candidates_query
+        self.rows = rows
+        self.targets = targets
+        self._scratch = scratch
+        self._dense: npt.NDArray[np.float32] | None = None
+
+    def credits(self, ri: IntArray, ci: IntArray) -> FloatArray:
+        """Per pair (query row ri, target ci): Σ credits in required, desired; held in listed_extra."""
+        ctx = self.context
+        n_pairs = ri.size
+        if self.candidates_query:
+            dense = self._dense
+            if dense is None:
+                dense = self._dense = ctx.dense_rows(self.rows)  # rows × (skills | held | 0), float32
+            v = self.targets[ci]
+            slots = ctx.vacancy_slots()
+            if slots is not None:
+                # Every vacancy's concepts in a fixed number of slots (padding reads the zero column).
+                table, bounds = slots
+                values = dense.ravel()[table[v] + (ri * dense.shape[1])[:, None]]
+                out = np.empty((n_pairs, 3), dtype=np.float64)
+                for tag in range(3):
+                    out[:, tag] = values[:, bounds[tag] : bounds[tag + 1]].sum(axis=1)
+                return out
+            indptr, cols, tags, data = ctx.vacancy_concepts()
+            starts = indptr[v]
+            lengths = indptr[v + 1] - starts
+            ends = np.cumsum(lengths)
+            total = int(ends[-1]) if ends.size else 0
+            at = np.repeat(starts - (ends - lengths), lengths) + np.arange(total, dtype=np.int64)
+            values = dense.ravel()[np.repeat(ri * dense.shape[1], lengths) + cols[at]].astype(np.float64)
+            if data is not None:
+                values *= data[at]
+            bins = np.repeat(np.arange(n_pairs, dtype=np.int64) * 3, lengths) + tags[at]
+            return np.bincount(bins, weights=values, minlength=3 * n_pairs).reshape(n_pairs, 3)
+        buffer = self._products()
+        r, width = self.rows.size, buffer.shape[1]
+        at = ri * width + self.targets[ci]
+        flat = buffer.ravel()
+        out = np.empty((n_pairs, 3), dtype=np.float64)
+        for tag in range(3):
+            out[:, tag] = flat[at + tag * r * width]
+        return out
+
+    def _products(self) -> npt.NDArray[np.float32]:
+        found = self._dense
+        if found is not None:
+            return found
+        ctx = self.context
+        r = self.rows.size
+        n = len(ctx.cands.row_ids)
+        buffer = self._scratch.get("products")
+        if buffer is None or buffer.shape[0] < 3 * r or buffer.shape[1] != n:
+            buffer = self._scratch["products"] = np.zeros((3 * r, n), dtype=np.float32)
+            self._scratch.pop("dirty", None)
+        elif "dirty" in self._scratch:  # a block stopped before cleaning up
+            buffer.fill(0)
+            del self._scratch["dirty"]
+        self._scratch["dirty"] = buffer
+        # Rows of the buffer: required (0..r), desired (r..2r) × skill credits, listed extras (2r..3r) × held.
+        n_vac = ctx.product("vac:required").shape[0]
+        both = np.concatenate([self.rows, self.rows + n_vac])
+        stacked = _csr_rows(ctx.product("vac:required+desired"), both)
+        extra = _csr_rows(ctx.product("vac:listed_extra"), self.rows)
+        for first, left, right in ((0, stacked, "skills.T"), (2 * r, extra, "held.T")):
+            product = (left @ ctx.product(right)).tocsr()
+            starts = (np.arange(left.shape[0], dtype=np.int64) + first) * n
+            buffer.ravel()[np.repeat(starts, np.diff(product.indptr)) + product.indices] = product.data
+        self._dense = buffer
+        return buffer
+
+    def close(self) -> None:
+        """Zero the rows :meth:`_products` wrote into the scratch buffer (a memset beats zeroing entries)."""
+        if not self.candidates_query and self._dense is not None:
+            self._dense[: 3 * self.rows.size].fill(0)
+            self._scratch.pop("dirty", None)
+            self._dense = None
+
+    def competence_points(self, ri: IntArray, ci: IntArray) -> IntArray:
+        """rint(competences score × weight) per pair, as ``_ClassTables.score_grid`` adds it."""
+        engine = self.context.engine
+        block = _CellPairs(self, ri, ci)
+        comp = np.asarray(FACTORS["competences"].score(block, engine.algorithm.thresholds).score, np.float64)
+        return np.rint(comp * engine._weights100["competences"]).astype(np.int32).astype(np.int64)
+
+
+class _CellPairs(PairBlock):
+    """Chosen cells of a block as an explicit pair layout for the competences factor."""
+
+    def __init__(self, source: _PairSource, ri: IntArray, ci: IntArray) -> None:
+        ctx = source.context
+        self.candidates = ctx.cands
+        self.vacancies = ctx.vacs
+        self.c_single = self.v_single = False
+        self.is_pairs = True
+        q, t = source.rows[ri], source.targets[ci]
+        self.c_rows, self.v_rows = (q, t) if source.candidates_query else (t, q)
+        self._shape = (ri.size,)
+        self._cache: dict[str, FloatArray] = {}
+        self._source = source
+        self._ri, self._ci = ri, ci
+        self._sums: FloatArray | None = None
+        self.transposed = {}
+
+    def _credits(self) -> FloatArray:
+        if self._sums is None:
+            self._sums = self._source.credits(self._ri, self._ci)
+        return self._sums
+
+    def skill_credits(self, v_matrix: str, related_credit: float) -> FloatArray:
+        if related_credit != dyadic(self._source.context.engine.algorithm.thresholds["related_credit"]):
+            raise ValueError("the batch context was built for another related credit")
+        return self._credits()[:, ("required", "desired").index(v_matrix)]
+
+    def overlap(self, c_matrix: str, v_matrix: str) -> FloatArray:
+        if (c_matrix, v_matrix) != ("held", "listed_extra"):
+            raise NotImplementedError(f"{c_matrix}|{v_matrix}")
+        return self._credits()[:, 2]
+
+    def profile_overlap(self) -> FloatArray:
+        hit = self._cache.get("profile")
+        if hit is None:
+            prof_ids = self.vacancies.array("profile")[self.v_rows]  # -1: none → the last (zero) row
+            per = self._source.context.profile_by_candidate()[prof_ids, self.c_rows]
+            hit = self._cache["profile"] = per + self.overlap("held", "listed_extra")
+        return hit
+
+    def distance_km(self) -> FloatArray:
+        raise NotImplementedError("the batch takes distances from the travel classes")
+
+
 def _csr_rows(matrix: sp.csr_matrix, rows: IntArray) -> sp.csr_matrix:
     """``matrix[rows]`` for a few rows, without scipy's general fancy-indexing overhead."""
     starts = matrix.indptr[rows].astype(np.int64)
@@ -347,6 +614,11 @@ def _dense_columns(product: sp.spmatrix, column_of: IntArray, n_columns: int) ->
 #: blocks this small keep them in the CPU cache (measured: 1.5 M cells per block ran at 5–6 M cells per CPU-second,
 #: 100–300 k cells at 8–11 M), and bound a worker's scratch memory to a few MB.
 GRID_CELLS = 150_000
+#: Grid cells per block of the pruned path: only int32 sums and masks are per cell there (competences are
+#: scored per pair, for the few cells that can reach the top). Measured at Twente scale: 600 k cells ran about
+#: 10 % faster but doubled a worker's scratch peak (23 MiB instead of 13); 300 k stays near the full-grid
+#: path's 11 MiB.
+PRUNED_CELLS = 300_000
 
 
 @dataclass
@@ -356,6 +628,7 @@ class _GridJob:
     context: BatchContext
     candidates_query: bool
     k: int
+    _scratch: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def run(self, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
         """Top-k per query row: (count per row, target rows, scores in hundredths), rows in order."""
@@ -368,8 +641,12 @@ class _GridJob:
         first, second = (d.q_tr, d.q_sig) if self.candidates_query else (d.q_sig, d.q_tr)
         perm = np.lexsort((np.arange(rows.size), second[rows], first[rows]))
         ordered = rows[perm]
-        step = max(1, min(rows.size, GRID_CELLS // max(d.t_rows.size, 1)))
-        parts = [self._block(ordered[i : i + step], d) for i in range(0, rows.size, step)]
+        if self.context.exact_pairs():
+            block, cells = self._block, PRUNED_CELLS
+        else:
+            block, cells = self._block_grid, GRID_CELLS
+        step = max(1, min(rows.size, cells // max(d.t_rows.size, 1)))
+        parts = [block(ordered[i : i + step], d) for i in range(0, rows.size, step)]
         counts = np.concatenate([p[0] for p in parts])
         tops = np.concatenate([p[1] for p in parts])
         scores = np.concatenate([p[2] for p in parts])
@@ -384,6 +661,86 @@ class _GridJob:
         return counts_out, tops[seg], scores[seg]
 
     def _block(self, rows: IntArray, direction: _Direction) -> tuple[IntArray, IntArray, IntArray]:
+        """Top-k of a block of query rows with bound-based pruning (the same results as :meth:`_block_grid`).
+
+        Every factor but competences comes from the class tables, exact per cell (the base); competences add
+        an integer in [0, comp_max]. Per row, the k-th best base is a lower bound of the k-th best score:
+        competences are scored for the cells at or above it first, the k-th best of those exact scores is a
+        higher bar, and then only cells whose base + comp_max reaches the bar are scored as well. Cells below
+        cannot be in the top k (their score is below k others')."""
+        ctx = self.context
+        d = direction
+        empty = np.zeros(0, dtype=np.int64)
+        none = np.zeros(rows.size, dtype=np.int64), empty, empty
+        compatible = d.compatible[d.q_sig[rows]]  # query rows × target signatures
+        within = d.within[d.q_tr[rows]]  # query rows × target travel classes
+        # Regional blocking: targets that at least one row of the block can take (a superset of each row's).
+        targets = d.t_rows[
+            compatible.any(axis=0)[d.t_sig[d.t_rows]] & within.any(axis=0)[d.t_tr[d.t_rows]]
+        ]
+        m = targets.size
+        k = min(self.k, m)
+        if m == 0 or k <= 0:
+            return none
+        # Base per cell: the score without competences where the pair can be in a result, else ≤ _OK_MIN.
+        base = None
+        for q_off, t_ids, table in d.oriented:
+            part = np.take(table, q_off[rows][:, None] + t_ids[targets][None, :])
+            if base is None:
+                base = part
+            else:
+                base += part
+        assert base is not None
+        np.copyto(base, _BAD, where=~compatible[:, d.t_sig[targets]])
+        comp_max = ctx.engine._competences_max
+        low = _kth_lower_bound(base, k)
+        # Every cell that can be in a row's top k: base + comp_max ≥ low (the bar below is ≥ low).
+        flat = np.flatnonzero(base >= np.maximum(low.astype(np.int64) - comp_max, _OK_MIN + 1)[:, None])
+        if flat.size == 0:
+            return none
+        r0, c0 = np.divmod(flat, m)  # (faster than a two-dimensional nonzero)
+        b0 = base.ravel()[flat]
+        first = b0 >= low[r0]
+        ri, ci, b1 = r0[first], c0[first], b0[first]
+        pairs = _PairSource(ctx, self.candidates_query, rows, targets, self._scratch)
+        n = np.int64(d.id_rank.size)
+        t_rank = (n - 1 - d.id_rank[targets]).astype(np.int64)
+        s1 = b1.astype(np.int64) + pairs.competence_points(ri, ci)
+        # Per row: the k-th best exact score of these cells (rows with fewer than k of them have no bar, and
+        # then no other feasible cell either).
+        key1 = s1 * n + t_rank[ci]
+        order = _row_order(ri, key1)
+        r_sorted = ri[order]
+        starts = np.searchsorted(r_sorted, np.arange(rows.size))
+        ends = np.searchsorted(r_sorted, np.arange(rows.size), side="right")
+        has_bar = ends - starts >= k
+        bar = np.full(rows.size, np.iinfo(np.int64).max, dtype=np.int64)
+        bar[has_bar] = s1[order[starts[has_bar] + k - 1]]
+        # Other cells that can still reach the bar: base + comp_max >= bar, base below the first cut.
+        lo2 = np.where(has_bar, bar - comp_max, np.iinfo(np.int64).max)
+        rest = ~first  # not scored in the first round
+        r2, c2, b2 = r0[rest], c0[rest], b0[rest]
+        reach = b2 >= lo2[r2]
+        r2, c2, b2 = r2[reach], c2[reach], b2[reach]
+        if r2.size:
+            s2 = b2.astype(np.int64) + pairs.competence_points(r2, c2)
+            ri = np.concatenate([ri, r2])
+            ci = np.concatenate([ci, c2])
+            key = np.concatenate([key1, s2 * n + t_rank[c2]])
+            order = _row_order(ri, key)
+            r_sorted = ri[order]
+            starts = np.searchsorted(r_sorted, np.arange(rows.size))
+        else:
+            key = key1
+        pairs.close()
+        rank = np.arange(order.size) - starts[r_sorted]
+        take = order[rank < k]
+        counts = np.bincount(ri[take], minlength=rows.size).astype(np.int64)
+        return counts, targets[ci[take]], (key[take] // n).astype(np.int64)
+
+    def _block_grid(self, rows: IntArray, direction: _Direction) -> tuple[IntArray, IntArray, IntArray]:
+        """Top-k of a block of query rows by scoring every cell of the grid (used where the pair sums of
+        :class:`_PairSource` would not be exact)."""
         ctx = self.context
         cq = self.candidates_query
         d = direction
@@ -402,7 +759,7 @@ class _GridJob:
         n = np.int64(direction.id_rank.size)
         # One key per cell: score first, then the target's id (lower id wins a tie); -1 = not feasible.
         key = np.where(
-            feasible & (score < _UNMET_SHIFT_GRID),
+            feasible & (score > _OK_MIN),
             score.astype(np.int64) * n + (n - 1 - direction.id_rank[targets])[None, :],
             np.int64(-1),
         )
@@ -595,13 +952,14 @@ def _combined_key(factors: tuple[str, ...]) -> Callable[[Any], Hashable]:
 class _ClassTables:
     """Batch scoring by class: every factor except competences depends on a few fields of each side, so it is
     scored once per pair of classes (candidate class × vacancy class) with the factor's own code, and a pair
-    looks its contribution up. Contribution (≤ 10,000 hundredths) and unmet count share one int32 (unmet from
-    bit 16), so a grid cell with any unmet hard requirement sums to ≥ 2¹⁶."""
+    looks its contribution up (≤ 10,000 hundredths), or _BAD where a hard requirement is unmet, so a grid
+    cell with any unmet hard requirement sums to ≤ _OK_MIN."""
 
     engine: MatchEngine
     c_off: list[npt.NDArray[np.int32]]  # per table: candidate class × width, per candidate row
     v_ids: list[npt.NDArray[np.int32]]  # per table: vacancy class, per vacancy row
     tables: list[npt.NDArray[np.int32]]  # per table: contribution + unmet · 2¹⁶, flat
+    shapes: list[tuple[int, int]]  # per table: (candidate classes, vacancy classes); the first is travel
 
     @classmethod
     def build(cls, engine: MatchEngine, cands: CandidateIndex, vacs: VacancyIndex) -> _ClassTables:
@@ -627,6 +985,7 @@ class _ClassTables:
         c_off: list[npt.NDArray[np.int32]] = []
         v_ids: list[npt.NDArray[np.int32]] = []
         tables: list[npt.NDArray[np.int32]] = []
+        shapes: list[tuple[int, int]] = []
         for factors, (c_cls, c_reps), (v_cls, v_reps) in groups:
             n_c, n_v = c_reps.size, v_reps.size
             if n_c * n_v >= 2**31:
@@ -641,13 +1000,38 @@ class _ClassTables:
                 table += np.rint(s * engine._weights100[factor]).astype(np.int64)
                 if result.unmet is not None:
                     table += np.asarray(result.unmet, dtype=np.int64) * _UNMET_SHIFT
+            table = np.where(table >= _UNMET_SHIFT, np.int64(_BAD), table)
             c_off.append((c_cls.astype(np.int64) * n_v).astype(np.int32))
             v_ids.append(v_cls.astype(np.int32))
             tables.append(table.astype(np.int32))
-        return cls(engine, c_off, v_ids, tables)
+            shapes.append((n_c, n_v))
+        return cls(engine, c_off, v_ids, tables, shapes)
+
+    def oriented(
+        self, candidates_query: bool, within: npt.NDArray[np.bool_]
+    ) -> list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]]:
+        """The tables as (query row → offset, target row → class, flat table) (see :class:`_Direction`);
+        ``within`` (query travel class × target travel class) makes a copy of the travel table _BAD where a
+        pair is out of reach. The other tables are shared, not copied (a worker's memory is tight)."""
+        out = []
+        for i, (c_off, v_ids, table, (n_c, n_v)) in enumerate(
+            zip(self.c_off, self.v_ids, self.tables, self.shapes, strict=True)
+        ):
+            if i == 0:  # travel: the same classes as the plan's travel classes
+                square = table.reshape(n_c, n_v)
+                if not candidates_query:
+                    square = square.T
+                if within.shape != square.shape:
+                    raise ValueError("travel table and reach table disagree")
+                square = np.where(within, square, _BAD).astype(np.int32)
+                if not candidates_query:
+                    square = np.ascontiguousarray(square.T)  # back to candidate class × vacancy class
+                table = square.ravel()
+            out.append((c_off, v_ids, table) if candidates_query else (v_ids, c_off, table))
+        return out
 
     def score_grid(self, block: GridBlock) -> npt.NDArray[np.int32]:
-        """Base score (hundredths) of every cell of a grid, plus 2¹⁶ per unmet hard requirement.
+        """Score (hundredths) of every cell of a grid, ≤ _OK_MIN where a hard requirement is unmet.
 
         For cells without unmet requirements this is the pair's score in ``MatchEngine.rank_vacancies``."""
         engine = self.engine
@@ -662,7 +1046,10 @@ class _ClassTables:
 
 
 _UNMET_SHIFT = np.int64(1) << np.int64(16)
-_UNMET_SHIFT_GRID = np.int32(1) << np.int32(16)
+#: A table entry that excludes the pair (unmet requirement, out of reach, incompatible signatures). Sums of
+#: the tables with one are ≤ _BAD + 4 · 2¹⁶ < _OK_MIN; sums without are ≥ 5 · (−2¹⁶) > _OK_MIN.
+_BAD = np.int32(-(2**24))
+_OK_MIN = np.int32(-(2**23))
 
 
 _JOB: _GridJob | None = None  # in a forked batch worker: the job it serves
