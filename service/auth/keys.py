@@ -80,7 +80,12 @@ def authenticate(session: Session, key: str) -> Principal | None:
     """The principal of a presented key, or None for an unknown or revoked one."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
-    row = session.scalars(select(ApiKey).where(ApiKey.digest == digest_key(key))).one_or_none()
+    # Just the columns a principal needs (no ORM object, no identity map): this runs on every request.
+    row = session.execute(
+        select(ApiKey.id, ApiKey.role, ApiKey.municipalities, ApiKey.employer_id, ApiKey.revoked_at).where(
+            ApiKey.digest == digest_key(key)
+        )
+    ).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     return Principal(

@@ -264,6 +264,7 @@ def run_loadtest(options: LoadOptions) -> Report:
             "users": users,
             "target_rate": options.rate,
             "duration_s": options.duration,
+            "arrivals": os.environ.get("WERKMATCH_LOCUST_ARRIVALS", "poisson"),
             "candidates_active": dataset.active_candidates,
             "vacancies_open": dataset.open_vacancies,
             **prepared,

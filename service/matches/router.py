@@ -8,10 +8,9 @@ holds a database transaction (an audited GET holds SQLite's write lock).
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from matching.types import MatchFilters
@@ -62,14 +61,14 @@ async def match_filters(
 FiltersDep = Annotated[MatchFilters, Depends(match_filters)]
 
 
-def json_response(page: BaseModel) -> Response:
-    """A page the operation built and validated, serialised once, here in the worker thread.
+def json_response(fields: dict[str, Any]) -> Response:
+    """A page the operation built as plain data, serialised once, here in the worker thread.
 
-    Returning a ``Response`` skips FastAPI's second pass over the route's return value (validating the page
-    again in another threadpool hop, then serialising it on the event loop); ``response_model`` still
-    documents the body. The page is the same pydantic model, so the bytes are what FastAPI would have sent.
+    Returning a ``Response`` skips FastAPI's pass over the route's return value (validating the page in
+    another threadpool hop, then serialising it on the event loop); ``response_model`` still documents the
+    body, and :func:`operations.page_json` gives the bytes the page model would give.
     """
-    return Response(page.__pydantic_serializer__.to_json(page), media_type="application/json")
+    return Response(operations.page_json(fields), media_type="application/json")
 
 
 @router.get("/candidates/{candidate_id}/matches", response_model=VacancyMatchPage)
@@ -85,7 +84,7 @@ def candidate_matches(
     source: SourceQuery = "live",
 ) -> Response:
     """Open vacancies ranked for one of the coach's own candidates, with per-factor explanations."""
-    page, candidate = operations.candidate_matches(
+    page, candidate = operations.candidate_matches_fields(
         session,
         principal,
         candidate_id,
@@ -120,7 +119,7 @@ def vacancy_matches(
     source: SourceQuery = "live",
 ) -> Response:
     """Active candidates of the coach's own municipalities ranked for a vacancy (names shown: coach only)."""
-    page = operations.vacancy_matches(
+    page = operations.vacancy_matches_fields(
         session,
         principal,
         vacancy_id,
@@ -137,7 +136,7 @@ def vacancy_matches(
         action="vacancy.matches",
         object_type="vacancy",
         object_id=vacancy_id,
-        subjects=[i.candidate.id for i in page.items],
+        subjects=[i["candidate"]["id"] for i in page["items"]],
     )
     return json_response(page)
 
