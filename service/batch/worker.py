@@ -13,6 +13,8 @@ which chunk or in what order: the published result is deterministic.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 import time
 import uuid
@@ -79,6 +81,42 @@ _LOADED: dict[tuple[str, Snapshot], LoadedProfiles] = {}
 _DB_ENGINES: dict[str, object] = {}
 
 
+class _Malloc:
+    """glibc's allocator, tuned for a worker that builds large indexes once and then scores chunks with
+    large temporary arrays (a no-op where the C library is not glibc).
+
+    By default glibc raises its mmap threshold to the size of the largest freed block (up to 32 MiB), so the
+    chunks' temporary arrays come from the heap, and freed heap memory stays in the process. A fixed 1 MiB
+    threshold gives every array of 1 MiB or more its own mapping, returned to the system when freed, and a
+    trim after loading returns what the loaders' temporary Python objects left behind. At twente scale that
+    keeps each worker about 150 MiB smaller (the batch's process tree stays under 2 GiB)."""
+
+    _M_MMAP_THRESHOLD = -3
+
+    def __init__(self) -> None:
+        self._libc = None
+        self._tuned = False
+        name = ctypes.util.find_library("c")
+        try:
+            libc = ctypes.CDLL(name) if name else None
+            if libc is not None and hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt"):
+                self._libc = libc
+        except OSError:
+            self._libc = None
+
+    def tune(self) -> None:
+        if self._libc is not None and not self._tuned:
+            self._libc.mallopt(self._M_MMAP_THRESHOLD, 1 << 20)
+            self._tuned = True
+
+    def trim(self) -> None:
+        if self._libc is not None:
+            self._libc.malloc_trim(0)
+
+
+_MALLOC = _Malloc()
+
+
 def subject_order(index: CandidateIndex | VacancyIndex) -> np.ndarray:
     """Live rows in a deterministic spatial order (coarse cells, then id), so a chunk covers a compact region
     and its regional blocking in the engine fetches few targets. Depends only on the data, never on load
@@ -104,6 +142,7 @@ def load_profiles(database_url: str, snapshot: Snapshot) -> LoadedProfiles:
         loaded = _LOADED.get(key)
         if loaded is not None:
             return loaded
+        _MALLOC.tune()
         db = _db_engine(database_url)
         factory = make_sessionmaker(db)  # type: ignore[arg-type]
         with factory() as session, session.begin():
@@ -129,6 +168,7 @@ def load_profiles(database_url: str, snapshot: Snapshot) -> LoadedProfiles:
         )
         _LOADED.clear()  # one run at a time per worker: drop indexes of older snapshots
         _LOADED[key] = loaded
+        _MALLOC.trim()  # what the loaded rows and features left behind
         return loaded
 
 
