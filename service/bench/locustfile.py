@@ -1,4 +1,4 @@
-"""Locust scenario for `werkmatch bench --http`: coaches and employers at a constant arrival rate.
+"""Locust scenario for `werkmatch bench --http`: coaches and employers at a given mean arrival rate.
 
 Every simulated user is one coach with an API key of its own (as in a real installation, and so that the
 per-key rate limit is not what is measured), and the employer key that goes with it. Task weights give the
