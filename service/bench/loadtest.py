@@ -9,9 +9,9 @@ reruns measure the same data without seeding again. ``--http-database`` picks th
 PostgreSQL when it answers, else SQLite). API keys — one coach and one employer key per simulated user — are
 created with the same function as `werkmatch keys create`. The server runs as `taskset -c 0 werkmatch serve`
 on loopback; once a match query answers (the live index is built in the background at start), locust runs
-pinned with `taskset -c 1` at the given mean arrival rate (see ``locustfile``) for the given duration. Its CSV statistics give, per
-request type, the count, errors and p50/p95/p99; the server's own CPU time during the run shows how busy its
-core was.
+pinned with `taskset -c 1` at the given mean arrival rate (see ``locustfile``) for the given duration. Its
+CSV statistics give, per request type, the count, errors and p50/p95/p99; the server's own CPU time during the
+run shows how busy its core was.
 """
 
 from __future__ import annotations

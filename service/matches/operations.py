@@ -108,10 +108,11 @@ def _page_fields(
 def page_json(fields: dict[str, Any]) -> bytes:
     """The JSON body of a page built by :func:`candidate_matches_fields` / :func:`vacancy_matches_fields`.
 
-    The same bytes as validating the page model and serialising it (tests/service/test_match_response_fast_path.py
-    checks this): the fields come from typed columns and the engine's results and are laid out in the
-    models' field order, so validating 50 items with their explanations again (about 2 ms per request) bought
-    nothing. The models stay the documented response schema and what other callers get.
+    The same bytes as validating the page model and serialising it
+    (tests/service/test_match_response_fast_path.py checks this): the fields come from typed columns and the
+    engine's results and are laid out in the models' field order, so validating 50 items with their
+    explanations again (about 2 ms per request) bought nothing. The models stay the documented response schema
+    and what other callers get.
     """
     return pydantic_core.to_json(fields)
 
