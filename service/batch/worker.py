@@ -173,8 +173,9 @@ def load_profiles(database_url: str, snapshot: Snapshot) -> LoadedProfiles:
 
 
 def _row_id_bytes(index: CandidateIndex | VacancyIndex) -> np.ndarray:
-    """(rows, 16) uint8: each row's id as ``uuid.UUID.bytes``."""
-    return uuid_bytes(index.row_ids.astype(str).tolist())
+    """(rows, 16) uint8: each row's id as ``uuid.UUID.bytes`` (zeros for a placeholder row without an id,
+    which is never alive and so never ranked)."""
+    return uuid_bytes([i or "0" * 32 for i in index.row_ids.astype(str).tolist()])
 
 
 def rank_chunk(

@@ -5,6 +5,7 @@ so)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -162,3 +163,25 @@ class TestStore:
                 (2, other_candidates[1]),
             ]
             assert candidate not in "".join(export_lines(store.iter_run_results(session, run_id)))
+
+
+def test_row_ids_pack_even_with_a_placeholder_row() -> None:
+    """A profile removed before its index materialised leaves a placeholder row without an id; packing the
+    index's ids must still line up (that row is never alive, so never ranked)."""
+    from matching.engine import MatchEngine
+    from matching.synthetic import make_world
+    from matching.taxonomy import load_taxonomy
+    from service.batch.worker import _row_id_bytes
+
+    taxonomy = load_taxonomy()
+    engine = MatchEngine(taxonomy=taxonomy)
+    vacancies = [replace(v, id=str(uuid.uuid4())) for v in make_world(taxonomy).vacancies(3, seed=5)]
+    index = engine.build_vacancy_index(vacancies[:1])
+    index.upsert(vacancies[1:])
+    index.remove([vacancies[1].id])  # removed before the rows were built: a placeholder row
+    index.materialise()
+    packed = _row_id_bytes(index)
+    assert packed.shape == (len(index.row_ids), 16)
+    for row, row_id in enumerate(index.row_ids.tolist()):
+        expected = uuid.UUID(row_id).bytes if row_id else bytes(16)
+        assert bytes(packed[row]) == expected
