@@ -143,6 +143,13 @@ def keys(make_key: Callable[..., Key]) -> dict[str, Key]:
     }
 
 
+def create(client: TestClient, path: str, body: dict[str, object], key: Key) -> dict:  # type: ignore[type-arg]
+    """POST ``body`` to ``path`` with ``key``; the test fails unless the resource is created (201)."""
+    response = client.post(path, json=body, headers=key.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def candidate_payload(**overrides: object) -> dict[str, object]:
     """A valid candidate body (keyword overrides replace fields)."""
     body: dict[str, object] = {

@@ -11,21 +11,15 @@ from sqlalchemy import select, update
 from service.audit.models import AuditChainHead, AuditEntry
 from service.audit.verify import verify_chain
 from service.persistence.db import session_scope
-from tests.conftest import candidate_payload, vacancy_payload
+from tests.conftest import candidate_payload, create, vacancy_payload
 
 MATCHES = "/api/v1/candidates/{}/matches"
 
 
-def _create(client, path, body, key) -> dict:
-    response = client.post(path, json=body, headers=key.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 @pytest.fixture
 def fatima(client, keys) -> dict:
-    _create(client, "/api/v1/vacancies", vacancy_payload(), keys["employer_x"])
-    return _create(client, "/api/v1/candidates", candidate_payload(), keys["coach_a"])
+    create(client, "/api/v1/vacancies", vacancy_payload(), keys["employer_x"])
+    return create(client, "/api/v1/candidates", candidate_payload(), keys["coach_a"])
 
 
 def _actions(session_factory) -> list[str]:

@@ -10,16 +10,10 @@ import pytest
 
 from service.matches.live import get_live_index
 from service.matches.schemas import CandidateMatchPage, VacancyMatchPage
-from tests.conftest import candidate_payload, vacancy_payload
+from tests.conftest import candidate_payload, create, vacancy_payload
 
 MATCHES = "/api/v1/candidates/{}/matches"
 V_MATCHES = "/api/v1/vacancies/{}/matches"
-
-
-def _create(client, path, body, key) -> dict:
-    response = client.post(path, json=body, headers=key.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 @pytest.fixture
@@ -27,8 +21,8 @@ def market(client, keys) -> dict[str, dict]:
     """Two vacancies (one with an unmet certificate and a closing date) and two candidates of GM0153."""
     employer = keys["employer_x"]
     return {
-        "orderpicker": _create(client, "/api/v1/vacancies", vacancy_payload(), employer),
-        "zorg": _create(
+        "orderpicker": create(client, "/api/v1/vacancies", vacancy_payload(), employer),
+        "zorg": create(
             client,
             "/api/v1/vacancies",
             vacancy_payload(
@@ -40,8 +34,8 @@ def market(client, keys) -> dict[str, dict]:
             ),
             employer,
         ),
-        "fatima": _create(client, "/api/v1/candidates", candidate_payload(), keys["coach_a"]),
-        "piet": _create(
+        "fatima": create(client, "/api/v1/candidates", candidate_payload(), keys["coach_a"]),
+        "piet": create(
             client,
             "/api/v1/candidates",
             candidate_payload(given_name="Piet", family_name="Jansen", education_level=None, bsn="123456782"),
@@ -83,7 +77,7 @@ class TestLiveIndexOffTheRequestPath:
         client.get(MATCHES.format(market["fatima"]["id"]), headers=keys["coach_a"].headers)
         index = get_live_index(app)
         before = index.seq
-        _create(client, "/api/v1/vacancies", vacancy_payload(title="Heftruckchauffeur"), keys["employer_x"])
+        create(client, "/api/v1/vacancies", vacancy_payload(title="Heftruckchauffeur"), keys["employer_x"])
         deadline = time.monotonic() + 5
         while index.seq == before and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -92,7 +86,7 @@ class TestLiveIndexOffTheRequestPath:
 
     def test_a_match_right_after_a_write_sees_it(self, client, keys, market):
         for n in range(5):
-            created = _create(
+            created = create(
                 client, "/api/v1/vacancies", vacancy_payload(title=f"Orderpicker {n}"), keys["employer_x"]
             )
             response = client.get(MATCHES.format(market["fatima"]["id"]), headers=keys["coach_a"].headers)

@@ -11,16 +11,10 @@ from sqlalchemy import select
 
 from service.audit.models import AuditEntry
 from service.main import create_app
-from tests.conftest import candidate_payload, vacancy_payload
+from tests.conftest import candidate_payload, create, vacancy_payload
 
 MATCHES = "/api/v1/candidates/{}/matches"
 V_MATCHES = "/api/v1/vacancies/{}/matches"
-
-
-def create(client, path, body, key) -> dict:
-    response = client.post(path, json=body, headers=key.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def vacancy(client, key, **over) -> dict:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from service.audit.models import AuditEntry
-from tests.conftest import candidate_payload, vacancy_payload
+from tests.conftest import candidate_payload, create, vacancy_payload
 
 #: Keys and values an employer must never see anywhere in a response.
 FORBIDDEN_KEYS = {
@@ -41,12 +41,6 @@ def walk(value: Any) -> Iterator[tuple[str | None, Any]]:
     elif isinstance(value, list):
         for item in value:
             yield from walk(item)
-
-
-def create(client, path: str, body: dict, key) -> dict:
-    response = client.post(path, json=body, headers=key.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 @pytest.fixture

@@ -3,15 +3,9 @@ data."""
 
 from __future__ import annotations
 
-from tests.conftest import candidate_payload, vacancy_payload
+from tests.conftest import candidate_payload, create, vacancy_payload
 
 REPORT = "/api/v1/reports/outcomes"
-
-
-def create(client, path: str, body: dict, key) -> dict:
-    response = client.post(path, json=body, headers=key.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def propose_and_set(client, coach, employer, *, vacancy_id: str, candidate_id: str, steps: list[str]) -> None:
