@@ -226,14 +226,12 @@ class MatchEngine:
             scores: dict[str, FloatArray] = {}
             contributions: dict[str, IntArray] = {}
             for name in _CLASS_FACTORS[cls]:
-                result = FACTORS[name].score(cls_block, thresholds)
-                s = np.asarray(result.score, dtype=np.float64)
-                contribution = np.rint(s * self._weights100[name]).astype(np.int64)
+                s, contribution, unmet = self._factor(name, cls_block, thresholds)
                 scores[name] = s
                 contributions[name] = contribution
                 cls_base += contribution
-                if result.unmet is not None:
-                    cls_unmet += result.unmet
+                if unmet is not None:
+                    cls_unmet += unmet
             if cls == "travel":
                 distance_cls = np.asarray(cls_block.distance_km(), dtype=np.float64)
             return scores, contributions, cls_base + (cls_unmet << _UNMET_SHIFT)
@@ -435,15 +433,23 @@ class MatchEngine:
                 sub_of_class = first_class = np.arange(reps.size)
             else:
                 sub_of_class, first_class = split[name]
-            result = FACTORS[name].score(block(reps[first_class]), thresholds)
-            s = np.asarray(result.score, dtype=np.float64)
-            contribution = np.rint(s * self._weights100[name]).astype(np.int64)
+            s, contribution, factor_unmet = self._factor(name, block(reps[first_class]), thresholds)
             scores[name] = s[sub_of_class]
             contributions[name] = contribution[sub_of_class]
             value += contributions[name]
-            if result.unmet is not None:
-                unmet += np.asarray(result.unmet, dtype=np.int64)[sub_of_class]
+            if factor_unmet is not None:
+                unmet += factor_unmet[sub_of_class]
         return scores, contributions, value + (unmet << _UNMET_SHIFT)
+
+    def _factor(
+        self, name: str, block: PairBlock, thresholds: Mapping[str, float]
+    ) -> tuple[FloatArray, IntArray, IntArray | None]:
+        """One factor on a block: its scores, contributions in hundredths and unmet counts (or None)."""
+        result = FACTORS[name].score(block, thresholds)
+        s = np.asarray(result.score, dtype=np.float64)
+        contribution = np.rint(s * self._weights100[name]).astype(np.int64)
+        unmet = None if result.unmet is None else np.asarray(result.unmet, dtype=np.int64)
+        return s, contribution, unmet
 
     def _live_results(
         self,
