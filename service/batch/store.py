@@ -32,6 +32,9 @@ from service.persistence.models import Candidate, ChangeEvent, Vacancy
 #: UUID strings (the export's unit: one CSV line per rank).
 ResultRow = tuple[str, str, int, str, float, float]
 
+#: The columns of a stored ranking that :func:`service.batch.packing.unpack` takes, in its argument order.
+_PACKED = (MatchRanking.size, MatchRanking.other_ids, MatchRanking.scores, MatchRanking.distances)
+
 #: How many complete runs pruning keeps (the published one is always kept).
 KEEP_RUNS = 3
 
@@ -367,7 +370,7 @@ def read_published_matches(
     run = session.get(MatchRun, run_id)
     assert run is not None
     stored = session.execute(
-        select(MatchRanking.size, MatchRanking.other_ids, MatchRanking.scores, MatchRanking.distances).where(
+        select(*_PACKED).where(
             MatchRanking.run_id == run_id,
             MatchRanking.direction == direction,
             MatchRanking.subject_id == subject_id,
@@ -389,10 +392,7 @@ def iter_run_results(session: Session, run_id: uuid.UUID) -> Iterator[ResultRow]
         select(
             MatchRanking.direction,
             MatchRanking.subject_id,
-            MatchRanking.size,
-            MatchRanking.other_ids,
-            MatchRanking.scores,
-            MatchRanking.distances,
+            *_PACKED,
         )
         .where(MatchRanking.run_id == run_id)
         .order_by(MatchRanking.direction, MatchRanking.subject_id)
@@ -414,10 +414,7 @@ def c2v_pairs(
     rows = session.execute(
         select(
             MatchRanking.subject_id,
-            MatchRanking.size,
-            MatchRanking.other_ids,
-            MatchRanking.scores,
-            MatchRanking.distances,
+            *_PACKED,
         ).where(
             MatchRanking.run_id == run_id,
             MatchRanking.direction == C2V,
@@ -436,9 +433,12 @@ def erase_from_rankings(session: Session, candidate_id: uuid.UUID) -> int:
     """Remove a candidate from every stored ranking of every run (GDPR erasure): its own rankings (c2v) go,
     and it is cut out of the vacancies' rankings (v2c), the entries below it moving up one rank. Returns the
     number of rankings changed or deleted."""
-    changed = session.execute(
-        delete(MatchRanking).where(MatchRanking.direction == C2V, MatchRanking.subject_id == candidate_id)
-    ).rowcount or 0
+    changed = (
+        session.execute(
+            delete(MatchRanking).where(MatchRanking.direction == C2V, MatchRanking.subject_id == candidate_id)
+        ).rowcount
+        or 0
+    )
     needle = candidate_id.bytes
     if session.get_bind().dialect.name == "postgresql":
         contains = text("position(CAST(:needle AS bytea) in match_ranking.other_ids) > 0")
@@ -448,10 +448,7 @@ def erase_from_rankings(session: Session, candidate_id: uuid.UUID) -> int:
         select(
             MatchRanking.run_id,
             MatchRanking.subject_id,
-            MatchRanking.size,
-            MatchRanking.other_ids,
-            MatchRanking.scores,
-            MatchRanking.distances,
+            *_PACKED,
         )
         .where(MatchRanking.direction == V2C, contains)
         .params(needle=needle)
