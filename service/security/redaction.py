@@ -40,7 +40,12 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record's message (after %-formatting) and its exception text with `redact`."""
+    """Rewrites a record's message (after %-formatting) and its exception text with `redact`.
+
+    Where it can, the filter redacts the record's template and each string argument and keeps them apart:
+    formatters that read ``record.args`` themselves (uvicorn's access log unpacks client, method, path,
+    version and status from it) then still work. Only when that would leave something unmasked (a number
+    split across two arguments) is the record collapsed to its redacted message without arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -48,13 +53,28 @@ class RedactingFilter(logging.Filter):
         except Exception:  # a malformed record: leave it to the handler's own error reporting
             return True
         cleaned = redact(message)
-        if cleaned != message:
+        if cleaned != message and not _redact_parts(record, cleaned):
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
+
+
+def _redact_parts(record: logging.LogRecord, cleaned: str) -> bool:
+    """Redact a record's template and string arguments in place when that gives exactly ``cleaned``."""
+    if not isinstance(record.msg, str) or not isinstance(record.args, tuple) or not record.args:
+        return False
+    msg = redact(record.msg)
+    args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+    try:
+        if msg % args != cleaned:
+            return False
+    except (TypeError, ValueError):
+        return False
+    record.msg, record.args = msg, args
+    return True
 
 
 _FILTER = RedactingFilter()
