@@ -38,10 +38,11 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -51,6 +52,7 @@ from matching.engine import MatchEngine
 from matching.index import CandidateIndex, VacancyIndex
 from matching.types import CandidateFeatures, MatchFilters, MatchResult, VacancyFeatures
 from service.matches import mapping
+from service.matches.repository import load_open_vacancy_summaries
 from service.persistence.models import ChangeEvent
 
 logger = logging.getLogger("werkmatch.matches")
@@ -141,6 +143,8 @@ class LiveIndex:
         self._background: threading.Thread | None = None
         self._background_again = False
         self._vacancies: VacancyIndex | None = None
+        # What a coach sees of each open vacancy (repository.vacancy_summary); replaced, never changed.
+        self._vacancy_summaries: dict[str, dict[str, Any]] = {}
         self._candidates: dict[str, CandidateIndex] = {}
         self._home: dict[str, str] = {}  # candidate id → municipality (which index holds it)
 
@@ -175,6 +179,12 @@ class LiveIndex:
             if not len(self._vacancies):
                 return []  # the engine needs at least one materialised row
             return self.engine.rank_vacancies(candidate, self._vacancies, limit=limit, filters=filters)
+
+    def vacancy_summaries(self) -> Mapping[str, dict[str, Any]]:
+        """Summaries of the open vacancies by id, from the same snapshot as the rankings (read-only: hand
+        them out through ``MatchRepository.live_vacancies``, which checks the reader may see them)."""
+        self._ensure_built()
+        return MappingProxyType(self._vacancy_summaries)
 
     def rank_candidates(
         self,
@@ -303,12 +313,14 @@ class LiveIndex:
             # Watermark first: changes committed after it are re-applied by the next poll (idempotent).
             seq = int(session.scalar(select(func.coalesce(func.max(ChangeEvent.seq), 0))) or 0)
             vacancies = mapping.load_vacancy_features(session)
+            summaries = load_open_vacancy_summaries(session)
             candidates = mapping.load_candidate_features_by_municipality(session)
         vacancy_index = engine.build_vacancy_index(vacancies)
         candidate_indexes = {m: engine.build_candidate_index(rows) for m, rows in sorted(candidates.items())}
         home = {f.id: m for m, rows in candidates.items() for f in rows}
         with self._rw.write():
             self._vacancies = vacancy_index
+            self._vacancy_summaries = summaries
             self._candidates = candidate_indexes
             self._home = home
             self._seq = seq
@@ -360,9 +372,14 @@ class LiveIndex:
             vacancy_ids = {e.entity_id for e in fresh if e.entity == "vacancy"}
             candidate_ids = {e.entity_id for e in fresh if e.entity == "candidate"}
             vacancies = mapping.load_vacancy_features_by_id(session, vacancy_ids)
+            summaries = load_open_vacancy_summaries(session, vacancy_ids) if vacancy_ids else {}
             candidates = mapping.load_candidate_features_by_id_with_municipality(session, candidate_ids)
         self._apply(
-            vacancy_ids=vacancy_ids, vacancies=vacancies, candidate_ids=candidate_ids, candidates=candidates
+            vacancy_ids=vacancy_ids,
+            vacancies=vacancies,
+            summaries=summaries,
+            candidate_ids=candidate_ids,
+            candidates=candidates,
         )
         self._seq = max(self._seq, top, *seen) if seen else max(self._seq, top)
         self._applied_commits = commits
@@ -373,6 +390,7 @@ class LiveIndex:
         *,
         vacancy_ids: set[uuid.UUID],
         vacancies: dict[str, VacancyFeatures],
+        summaries: dict[str, dict[str, Any]],
         candidate_ids: set[uuid.UUID],
         candidates: dict[str, tuple[str, CandidateFeatures]],
     ) -> None:
@@ -380,6 +398,7 @@ class LiveIndex:
         # Encoding consults the taxonomy and is the slow part: do it before taking the write lock.
         vacancy_records = [encoder.vacancy(f) for f in vacancies.values()]
         vacancy_gone = [str(i) for i in vacancy_ids if str(i) not in vacancies]
+        gone = set(vacancy_gone)
         candidate_records: dict[str, list[Any]] = defaultdict(list)
         for municipality, features in candidates.values():
             candidate_records[municipality].append(encoder.candidate(features))
@@ -389,6 +408,9 @@ class LiveIndex:
             self._vacancies.remove(vacancy_gone)
             self._vacancies.upsert_encoded(vacancy_records)
             self._vacancies.materialise()
+            # Copied, not changed in place: a request may be reading the previous dict without the lock.
+            kept = {k: v for k, v in self._vacancy_summaries.items() if k not in gone}
+            self._vacancy_summaries = {**kept, **summaries}
             # A candidate may have moved municipality: drop it everywhere, then add it where it lives now.
             for candidate_id in candidate_gone:
                 old = self._home.pop(candidate_id, None)

@@ -117,27 +117,6 @@ def page_json(fields: dict[str, Any]) -> bytes:
     return pydantic_core.to_json(fields)
 
 
-def _vacancy_summary_fields(vacancy: Any) -> dict[str, Any]:
-    """What a coach sees of a vacancy in a ranking, from a ``MatchRepository.vacancies`` row."""
-    return {
-        "id": vacancy.id,
-        "title": vacancy.title,
-        "employer": {"id": vacancy.employer_id, "name": vacancy.employer_name},
-        "occupation": vacancy.occupation_label,
-        "sector": vacancy.sector,
-        "city": vacancy.city,
-        "postcode": vacancy.postcode,
-        "country": vacancy.country,
-        "hours_min": vacancy.hours_min,
-        "hours_max": vacancy.hours_max,
-        "contract": vacancy.contract,
-        "positions": vacancy.positions,
-        "garantiebaan": vacancy.garantiebaan,
-        "closes_at": vacancy.closes_at.isoformat() if vacancy.closes_at else None,
-        "status": vacancy.status,
-    }
-
-
 def _candidate_summary_fields(candidate: Any) -> dict[str, Any]:
     """What a coach sees of an own candidate in a ranking (never the BSN or special-category data), from a
     ``Candidate`` or a ``MatchRepository.candidates`` row."""
@@ -297,7 +276,7 @@ def candidate_matches_fields(
     if source == "live":
         ranked = [Ranked(r) for r in live.rank_vacancies(features, limit=limit, filters=filters)]
         algorithm, run_id = _algorithm_ref(live.engine.algorithm), None
-        vacancies = repo.vacancies(principal, [r.result.id for r in ranked])
+        vacancies = repo.live_vacancies(principal, [r.result.id for r in ranked], live.vacancy_summaries())
     else:
         stored, algorithm, run_id = _stored_ranking(
             session,
@@ -312,13 +291,13 @@ def candidate_matches_fields(
                 stored,
                 filters=filters,
                 sector_country=lambda i: (
-                    ({vacancies[i].sector}, vacancies[i].country) if i in vacancies else None
+                    ({vacancies[i]["sector"]}, vacancies[i]["country"]) if i in vacancies else None
                 ),
             ),
             limit,
         )
     items = [
-        {**_item_fields(r), "vacancy": _vacancy_summary_fields(v)}
+        {**_item_fields(r), "vacancy": v}
         for r in ranked
         if (v := vacancies.get(r.result.id)) is not None
     ]

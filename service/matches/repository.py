@@ -5,19 +5,26 @@ A ranking shows a summary of up to 200 profiles, so only the summary's columns a
 employer's name joined in): not the whole rows with their JSON profile columns, the encrypted BSN or the ORM
 identity map, which were most of a match request's database time. The WHERE clause is still the caller's
 ``readable_statement``: what the principal may not read is simply absent.
+
+Open vacancies of a live ranking need no statement at all: the live index keeps their summaries beside the
+encoded profiles (:func:`load_open_vacancy_summaries`, refreshed by the same change events), so a page's
+ranking and its summaries come from one snapshot. :meth:`MatchRepository.live_vacancies` hands them out only
+to a principal who may read every vacancy (``VacancyRepository.reads_all``); anyone else gets the scoped
+statement.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from service.auth.principal import Principal
 from service.candidates.repository import CandidateRepository
+from service.matches.mapping import OPEN_VACANCY
 from service.persistence.models import Candidate, Employer, Vacancy
 from service.vacancies.repository import VacancyRepository
 
@@ -56,8 +63,64 @@ _CANDIDATE_COLUMNS = (
 )
 
 
+#: Bounded IN lists when the live index loads summaries of changed vacancies (SQLite caps bound parameters).
+_CHUNK = 500
+
+
 def _wanted(ids: Iterable[str]) -> list[uuid.UUID]:
     return sorted({uuid.UUID(i) for i in ids})
+
+
+def _vacancy_summary_columns() -> tuple[Any, ...]:
+    return (
+        *_VACANCY_COLUMNS,
+        Vacancy.occupation["label"].as_string().label("occupation_label"),
+        Employer.name.label("employer_name"),
+    )
+
+
+def vacancy_summary(row: Any) -> dict[str, Any]:
+    """What a coach sees of a vacancy in a ranking, as plain data in the order of ``VacancySummary``'s
+    fields, from a row with :func:`_vacancy_summary_columns`."""
+    return {
+        "id": row.id,
+        "title": row.title,
+        "employer": {"id": row.employer_id, "name": row.employer_name},
+        "occupation": row.occupation_label,
+        "sector": row.sector,
+        "city": row.city,
+        "postcode": row.postcode,
+        "country": row.country,
+        "hours_min": row.hours_min,
+        "hours_max": row.hours_max,
+        "contract": row.contract,
+        "positions": row.positions,
+        "garantiebaan": row.garantiebaan,
+        "closes_at": row.closes_at.isoformat() if row.closes_at else None,
+        "status": row.status,
+    }
+
+
+def load_open_vacancy_summaries(
+    session: Session, ids: Iterable[uuid.UUID] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Summaries of the open vacancies (all, or just those of ``ids`` that are open) by id string, for the
+    live index. Unscoped, like the index's own profile loaders: callers hand them out through
+    :meth:`MatchRepository.live_vacancies`."""
+    statement = (
+        select(*_vacancy_summary_columns())
+        .join_from(Vacancy, Employer, Employer.id == Vacancy.employer_id)
+        .where(Vacancy.status == OPEN_VACANCY)
+    )
+    if ids is None:
+        return {str(row.id): vacancy_summary(row) for row in session.execute(statement)}
+    wanted = sorted(set(ids))
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = session.execute(statement.where(Vacancy.id.in_(chunk)))
+        out.update((str(row.id), vacancy_summary(row)) for row in rows)
+    return out
 
 
 class MatchRepository:
@@ -66,11 +129,9 @@ class MatchRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def vacancies(self, principal: Principal, ids: Iterable[str]) -> dict[str, Row[Any]]:
-        """Summary rows of the readable vacancies by id string (ids the principal may not read are absent).
-
-        Each row has the ``_VACANCY_COLUMNS`` plus ``occupation_label`` and ``employer_name``.
-        """
+    def vacancies(self, principal: Principal, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Summaries (:func:`vacancy_summary`) of the readable vacancies by id string; ids the principal may
+        not read are absent."""
         wanted = _wanted(ids)
         if not wanted:
             return {}
@@ -78,14 +139,19 @@ class MatchRepository:
             VacancyRepository(self.session)
             .readable_statement(principal)
             .where(Vacancy.id.in_(wanted))
-            .with_only_columns(
-                *_VACANCY_COLUMNS,
-                Vacancy.occupation["label"].as_string().label("occupation_label"),
-                Employer.name.label("employer_name"),
-            )
+            .with_only_columns(*_vacancy_summary_columns())
             .join_from(Vacancy, Employer, Employer.id == Vacancy.employer_id)
         )
-        return {str(row.id): row for row in self.session.execute(statement)}
+        return {str(row.id): vacancy_summary(row) for row in self.session.execute(statement)}
+
+    def live_vacancies(
+        self, principal: Principal, ids: Iterable[str], snapshot: Mapping[str, dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        """Summaries of the vacancies of a live ranking, from the live index's ``snapshot`` (its open
+        vacancies) when the principal may read every vacancy; otherwise from the scoped statement."""
+        if not VacancyRepository.reads_all(principal):
+            return self.vacancies(principal, ids)
+        return {i: summary for i in ids if (summary := snapshot.get(i)) is not None}
 
     def candidates(self, principal: Principal, ids: Iterable[str]) -> dict[str, Row[Any]]:
         """Summary rows of the readable candidates (a coach's own municipalities) by id string; others are

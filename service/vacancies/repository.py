@@ -14,9 +14,15 @@ from service.persistence.repository import RepositoryBase
 class VacancyRepository(RepositoryBase[Vacancy]):
     model = Vacancy
 
+    @staticmethod
+    def reads_all(principal: Principal) -> bool:
+        """Whether the principal may read every vacancy (everyone but an employer: see
+        :meth:`readable_statement`)."""
+        return principal.role is not Role.EMPLOYER
+
     def readable_statement(self, principal: Principal) -> Select[tuple[Vacancy]]:
         statement = select(Vacancy)
-        if principal.role is Role.EMPLOYER:
+        if not self.reads_all(principal):
             if principal.employer_id is None:
                 return statement.where(false())
             return statement.where(Vacancy.employer_id == principal.employer_id)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import gc
 import time
+import uuid
 
 import pytest
 
+from service.auth.principal import Principal, Role
 from service.matches.live import get_live_index
+from service.matches.repository import MatchRepository
 from service.matches.schemas import CandidateMatchPage, VacancyMatchPage
 from tests.conftest import candidate_payload, create, vacancy_payload
 
@@ -95,3 +98,35 @@ class TestLiveIndexOffTheRequestPath:
     def test_the_built_index_is_kept_out_of_full_collections(self, client, keys, market):
         client.get(MATCHES.format(market["fatima"]["id"]), headers=keys["coach_a"].headers)
         assert gc.get_freeze_count() > 0
+
+
+class TestLiveVacancySummaries:
+    """A live ranking takes its vacancy summaries from the live index, which must agree with the database."""
+
+    def test_snapshot_summaries_equal_the_scoped_statements(self, client, app, keys, market, session_factory):
+        client.get(MATCHES.format(market["fatima"]["id"]), headers=keys["coach_a"].headers)
+        snapshot = get_live_index(app).vacancy_summaries()
+        ids = [market["orderpicker"]["id"], market["zorg"]["id"]]
+        coach = Principal(key_id=uuid.uuid4(), role=Role.COACH, municipalities=frozenset({"GM0141"}))
+        with session_factory() as session:
+            repo = MatchRepository(session)
+            assert repo.live_vacancies(coach, ids, snapshot) == repo.vacancies(coach, ids)
+            assert set(repo.vacancies(coach, ids)) == set(ids)
+
+    def test_a_principal_who_may_not_read_every_vacancy_gets_the_scoped_statement(
+        self, client, app, keys, market, session_factory
+    ):
+        client.get(MATCHES.format(market["fatima"]["id"]), headers=keys["coach_a"].headers)
+        snapshot = get_live_index(app).vacancy_summaries()
+        stranger = Principal(key_id=uuid.uuid4(), role=Role.EMPLOYER, employer_id=uuid.uuid4())
+        with session_factory() as session:
+            assert MatchRepository(session).live_vacancies(stranger, list(snapshot), snapshot) == {}
+
+    def test_a_closed_vacancy_leaves_the_snapshot(self, client, app, keys, market):
+        client.get(MATCHES.format(market["fatima"]["id"]), headers=keys["coach_a"].headers)
+        vacancy_id = market["zorg"]["id"]
+        assert vacancy_id in get_live_index(app).vacancy_summaries()
+        closed = client.delete(f"/api/v1/vacancies/{vacancy_id}", headers=keys["employer_x"].headers)
+        assert closed.status_code == 204
+        client.get(MATCHES.format(market["fatima"]["id"]), headers=keys["coach_a"].headers)
+        assert vacancy_id not in get_live_index(app).vacancy_summaries()

@@ -35,6 +35,12 @@ def vacancy_ids(page: dict) -> list[str]:
     return [item["vacancy"]["id"] for item in page["items"]]
 
 
+def summary_of(page: dict, vacancy_id: str) -> dict:
+    """The vacancy summary of one item of a candidate's match page."""
+    (item,) = [i for i in page["items"] if i["vacancy"]["id"] == vacancy_id]
+    return item["vacancy"]
+
+
 @pytest.fixture
 def market(client, keys) -> dict[str, dict]:
     """A small labour market: logistics, care and an ICT job in Almelo/Enschede, a warehouse job in Gronau
@@ -236,14 +242,17 @@ class TestFreshness:
         cand = candidate(client, coach)
         matches(client, coach, cand["id"])  # the index exists before the changes
         new = vacancy(client, emp, external_ref="NEW-1", title="Reachtruckchauffeur")
-        assert new["id"] in vacancy_ids(matches(client, coach, cand["id"]))
+        shown = summary_of(matches(client, coach, cand["id"]), new["id"])
+        assert (shown["title"], shown["sector"]) == ("Reachtruckchauffeur", "logistiek")
         changed = client.put(
             f"/api/v1/vacancies/{new['id']}",
             headers=emp.headers,
-            json=vacancy_payload(external_ref="NEW-1", sector="productie"),
+            json=vacancy_payload(external_ref="NEW-1", sector="productie", title="Operator productie"),
         )
         assert changed.status_code == 200
-        assert new["id"] in vacancy_ids(matches(client, coach, cand["id"], sector="productie"))
+        # The summary a coach sees changes with the ranking (both come from the live index's snapshot).
+        shown = summary_of(matches(client, coach, cand["id"], sector="productie"), new["id"])
+        assert (shown["title"], shown["sector"]) == ("Operator productie", "productie")
         assert new["id"] not in vacancy_ids(matches(client, coach, cand["id"], sector="logistiek"))
         assert client.delete(f"/api/v1/vacancies/{new['id']}", headers=emp.headers).status_code == 204
         assert new["id"] not in vacancy_ids(matches(client, coach, cand["id"]))
