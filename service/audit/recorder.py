@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fastapi import Request
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -85,13 +85,24 @@ def _request_id(request: Request | None) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-def _lock_chain(session: Session) -> tuple[int, str] | None:
+# The append's statements, built once: Core statements on the tables, so an append (on every audited request)
+# costs neither the ORM's bulk-persistence machinery nor building and cache-keying new statements each time.
+_ENTRY, _SUBJECT, _HEAD = AuditEntry.__table__, AuditSubject.__table__, AuditChainHead.__table__
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT_ENTRY = insert(_ENTRY)
+_INSERT_SUBJECTS = insert(_SUBJECT)
+_INSERT_HEAD = insert(_HEAD)
+_MOVE_HEAD = (
+    update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+def _lock_chain(connection: Connection) -> tuple[int, str] | None:
     """Serialise appends and return the chain head's (seq, hash) (None for an empty log)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-    row = session.execute(
-        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1).with_for_update()
-    ).one_or_none()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ADVISORY_LOCK, {"key": AUDIT_LOCK_KEY})
+    row = connection.execute(_READ_HEAD).one_or_none()
     return None if row is None else (int(row.seq), str(row.hash))
 
 
@@ -140,7 +151,9 @@ def _append(
     request_id: str | None,
     at: datetime | None,
 ) -> AuditEntry:
-    head = _lock_chain(session)
+    # The session's connection: the same transaction as the request's own reads and writes.
+    connection = session.connection()
+    head = _lock_chain(connection)
     previous_seq, previous_hash = head if head is not None else (0, GENESIS_HASH)
     fields: dict[str, Any] = {
         "seq": previous_seq + 1,
@@ -159,22 +172,17 @@ def _append(
         "prev_hash": previous_hash,
     }
     digest = entry_hash(fields)
-    # Core statements, not the unit of work: one append is on every audited request, and the ORM's flush
-    # bookkeeping cost more than the three statements themselves. Same rows, same transaction.
-    session.execute(insert(AuditEntry), [{**fields, "hash": digest}])
+    connection.execute(_INSERT_ENTRY, [{**fields, "hash": digest}])
     if fields["subjects"]:
         subject_rows = [{"seq": fields["seq"], "candidate_id": uuid.UUID(s)} for s in fields["subjects"]]
-        session.execute(insert(AuditSubject), subject_rows)
+        connection.execute(_INSERT_SUBJECTS, subject_rows)
     if head is None:
-        session.execute(
-            insert(AuditChainHead),
+        connection.execute(
+            _INSERT_HEAD,
             [{"id": 1, "seq": fields["seq"], "hash": digest, "pruned_seq": 0, "pruned_hash": GENESIS_HASH}],
         )
     else:
-        session.execute(
-            update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=fields["seq"], hash=digest),
-            execution_options={"synchronize_session": False},
-        )
+        connection.execute(_MOVE_HEAD, {"new_seq": fields["seq"], "new_hash": digest})
     # A chain head loaded as an object earlier in this transaction (retention) must not keep stale values.
     loaded = session.identity_map.get(session.identity_key(AuditChainHead, 1))
     if loaded is not None:
