@@ -64,23 +64,16 @@ def _algorithm_ref(config: AlgorithmConfig) -> AlgorithmRef:
 
 def _item_fields(ranked: Ranked) -> dict[str, Any]:
     """A result's fields of a match item, as plain data in the order of ``_MatchItem``'s fields (see
-    :func:`page_json`)."""
+    :func:`page_json`). The engine's ``Unmet`` and ``FactorExplanation`` dataclasses go in as they are: their
+    fields are ``UnmetOut``'s and ``FactorOut``'s, in the same order and with the same types, so they
+    serialise to the same JSON (and validate with ``from_attributes``)."""
     r = ranked.result
     return {
         "score": float(r.score),
         "rank": int(r.rank),
         "distance_km": float(r.distance_km),
-        "unmet": [{"code": u.code, "detail": u.detail} for u in r.unmet],
-        "explanation": [
-            {
-                "factor": e.factor,
-                "weight": float(e.weight),
-                "score": float(e.score),
-                "contribution": float(e.contribution),
-                "detail": e.detail,
-            }
-            for e in r.explanation
-        ],
+        "unmet": r.unmet,
+        "explanation": r.explanation,
         "changed_since_run": ranked.changed_since_run,
     }
 
@@ -254,7 +247,7 @@ def candidate_matches(
     fields, candidate = candidate_matches_fields(
         session, principal, candidate_id, live=live, limit=limit, filters=filters, source=source
     )
-    return VacancyMatchPage.model_validate(fields), candidate
+    return VacancyMatchPage.model_validate(fields, from_attributes=True), candidate
 
 
 def candidate_matches_fields(
@@ -326,7 +319,8 @@ def vacancy_matches(
     return CandidateMatchPage.model_validate(
         vacancy_matches_fields(
             session, principal, vacancy_id, live=live, limit=limit, filters=filters, source=source
-        )
+        ),
+        from_attributes=True,
     )
 
 
