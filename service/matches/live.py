@@ -398,7 +398,6 @@ class LiveIndex:
         # Encoding consults the taxonomy and is the slow part: do it before taking the write lock.
         vacancy_records = [encoder.vacancy(f) for f in vacancies.values()]
         vacancy_gone = [str(i) for i in vacancy_ids if str(i) not in vacancies]
-        gone = set(vacancy_gone)
         candidate_records: dict[str, list[Any]] = defaultdict(list)
         for municipality, features in candidates.values():
             candidate_records[municipality].append(encoder.candidate(features))
@@ -409,8 +408,11 @@ class LiveIndex:
             self._vacancies.upsert_encoded(vacancy_records)
             self._vacancies.materialise()
             # Copied, not changed in place: a request may be reading the previous dict without the lock.
-            kept = {k: v for k, v in self._vacancy_summaries.items() if k not in gone}
-            self._vacancy_summaries = {**kept, **summaries}
+            replaced = self._vacancy_summaries.copy()
+            for vacancy_id in vacancy_gone:
+                replaced.pop(vacancy_id, None)
+            replaced.update(summaries)
+            self._vacancy_summaries = replaced
             # A candidate may have moved municipality: drop it everywhere, then add it where it lives now.
             for candidate_id in candidate_gone:
                 old = self._home.pop(candidate_id, None)
