@@ -185,6 +185,15 @@ def _copy_postgres(seed_url: str, run_url: str) -> None:
     try:
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{run_name}" WITH (FORCE)'))
+            # CREATE DATABASE ... TEMPLATE fails while anything is connected to the template (a seeding run
+            # that was killed, a psql session): those connections are closed first.
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": seed_name},
+            )
             connection.execute(text(f'CREATE DATABASE "{run_name}" TEMPLATE "{seed_name}"'))
     finally:
         engine.dispose()
