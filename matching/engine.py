@@ -24,6 +24,8 @@ import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, count, repeat
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +40,7 @@ from matching.index import (
     QueryProfile,
     VacancyIndex,
     Vocabularies,
+    misc_class_key,
 )
 from matching.types import (
     CandidateFeatures,
@@ -56,9 +59,18 @@ _MAX_UNMET = 64
 # Live path: a row's class contributions and unmet count packed in one int64 (base < 2**32).
 _UNMET_SHIFT = 32
 _BASE_MASK = (1 << _UNMET_SHIFT) - 1
+# Live path, one candidate: competences through one product over every vacancy row once more than
+# 1/_FULL_COMPETENCES of the rows may need them (measured on the twente data: rows hold ~9 competence
+# entries each, a query's own concepts touch ~8k entries through the column copies).
+_FULL_COMPETENCES = 20
+# Entries of a misc split's memo (three arrays per sub-class each; queries' hours, education, licences,
+# certificates and languages take a few hundred values) before it starts over.
+_MISC_MEMO_SIZE = 4096
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+# A misc factor per sub-class: scores, contributions, contributions + (unmet << _UNMET_SHIFT).
+_MiscScored = tuple[FloatArray, IntArray, IntArray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +118,13 @@ class MatchEngine:
             weakref.WeakKeyDictionary()
         )
         self._misc_lock = threading.Lock()
+        # Live results: per memoised factor and direction (is the query a candidate?), explanations across
+        # rankings (see _live_results). Both sides of some factors have keys of the same shape (hours).
+        self._explained: dict[tuple[str, bool], _ExplainMemo] = {
+            (name, query_is_candidate): _ExplainMemo()
+            for name in FACTOR_ORDER
+            for query_is_candidate in (True, False)
+        }
 
     # ----------------------------------------------------------------------------------- indexes
     def build_vacancy_index(self, vacancies: Iterable[VacancyFeatures]) -> VacancyIndex:
@@ -147,7 +166,13 @@ class MatchEngine:
             bit = self.vocab.countries.get(filters.country.upper())
             keep &= (index.array("country") & (0 if bit is None else 1 << bit)) != 0
         rows, scored = self._live_top(
-            query, index, keep, query_is_candidate=True, limit=limit, filters=filters
+            query,
+            index,
+            keep,
+            query_is_candidate=True,
+            limit=limit,
+            filters=filters,
+            query_key=misc_class_key(record),
         )
         return self._live_results(
             record, [index.record_at(row) for row in rows], scored, query_is_candidate=True
@@ -180,7 +205,13 @@ class MatchEngine:
             lives_there = np.asarray([key[-1] == country for key in index.class_keys("misc")], dtype=bool)
             keep &= lives_there[ids]
         rows, scored = self._live_top(
-            query, index, keep, query_is_candidate=False, limit=limit, filters=filters
+            query,
+            index,
+            keep,
+            query_is_candidate=False,
+            limit=limit,
+            filters=filters,
+            query_key=misc_class_key(record),
         )
         return self._live_results(
             record, [index.record_at(row) for row in rows], scored, query_is_candidate=False
@@ -195,6 +226,7 @@ class MatchEngine:
         query_is_candidate: bool,
         limit: int,
         filters: MatchFilters | None,
+        query_key: tuple[Hashable, ...] | None = None,
     ) -> tuple[list[int], ScoredBlock | None]:
         """Rows of the top ``limit`` results for one profile against an index (unmet requirements last, then
         score, then id), and a :class:`ScoredBlock` of just those rows (position i = ``rows[i]``).
@@ -204,7 +236,13 @@ class MatchEngine:
         the same factor code and gathered per row — or scored per row where a class holds about one row.
         That gives each row its exact unmet count and every contribution but the competences', which lies
         in [0, weight]. Competences are then scored (sparse products over just those rows) only for rows
-        that can still reach the top ``limit`` by these bounds: the same results as scoring every row.
+        that can still reach the top ``limit`` by these bounds: the same results as scoring every row. For a
+        candidate with many such rows, the products are taken once over every vacancy through the column
+        copies (their cost follows the candidate's own concepts) and gathered per step
+        (``PairBlock.narrowed``).
+
+        ``query_key`` is the query's misc class key (``index.misc_class_key``): misc factor scores are
+        memoised per part of it (see :meth:`_score_misc`); None scores them afresh.
         """
         thresholds = self.algorithm.thresholds
         n = keep.size
@@ -236,11 +274,18 @@ class MatchEngine:
                 distance_cls = np.asarray(cls_block.distance_km(), dtype=np.float64)
             return scores, contributions, cls_base + (cls_unmet << _UNMET_SHIFT)
 
-        # Per class: (class per row or None, scores, contributions, rows scored or None); entries of scores
-        # are per class, per row (class None), or per row of the given rows.
+        # Per class: (class per row or None, scores, contributions, rows scored or None, per factor a map
+        # class → entry or None); entries of scores are per class (or per entry of that map), per row (class
+        # None), or per row of the given rows.
         per_class: dict[
             str,
-            tuple[npt.NDArray[np.int32] | None, dict[str, FloatArray], dict[str, IntArray], IntArray | None],
+            tuple[
+                npt.NDArray[np.int32] | None,
+                dict[str, FloatArray],
+                dict[str, IntArray],
+                IntArray | None,
+                dict[str, IntArray] | None,
+            ],
         ] = {}
         packed = np.zeros(n, dtype=np.int64)  # per row: Σ class contributions + (unmet count << _UNMET_SHIFT)
         distance_cls: FloatArray = np.zeros(0)
@@ -250,9 +295,11 @@ class MatchEngine:
             if cls == "misc":
                 # Each misc factor reads only a part of the class key, which takes far fewer values: score it
                 # once per value and gather per class, then per row.
-                scores, contributions, value = self._score_misc(index, reps, block, thresholds)
+                scores, contributions, subs, value = self._score_misc(
+                    index, reps, block, thresholds, query_key
+                )
                 packed += np.take(value, ids)
-                per_class[cls] = (ids, scores, contributions, None)
+                per_class[cls] = (ids, scores, contributions, None, subs)
                 continue
             if reps.size * 2 > n:  # about one row per class: score the rows themselves
                 if cls != "travel":
@@ -260,11 +307,11 @@ class MatchEngine:
                     continue
                 scores, contributions, value = score_class(cls, None)
                 packed += value
-                per_class[cls] = (None, scores, contributions, None)
+                per_class[cls] = (None, scores, contributions, None, None)
             else:
                 scores, contributions, value = score_class(cls, reps)
                 packed += np.take(value, ids)
-                per_class[cls] = (ids, scores, contributions, None)
+                per_class[cls] = (ids, scores, contributions, None, None)
         travel_ids = per_class["travel"][0]
         if filters is not None and filters.max_km is not None:
             keep = keep & (
@@ -290,23 +337,26 @@ class MatchEngine:
                     parts[cls] = (scores, contributions)
                 if int(np.count_nonzero(values < (1 << _UNMET_SHIFT))) >= limit:
                     for cls in deferred:
-                        per_class[cls] = (None, *parts[cls], maybe)
+                        per_class[cls] = (None, *parts[cls], maybe, None)
                     rows = maybe
                     packed_rows = packed[maybe] + values
         if rows is None:
             for cls in deferred:
                 scores, contributions, value = score_class(cls, None)
                 packed += value
-                per_class[cls] = (None, scores, contributions, None)
+                per_class[cls] = (None, scores, contributions, None, None)
             rows = np.flatnonzero(keep)
             packed_rows = packed[rows]
         unmet = packed_rows >> _UNMET_SHIFT
         partial = packed_rows & _BASE_MASK  # the base without the competences' contribution
         comp_max = self._competences_max
 
+        full: PairBlock | None = None  # the competences' block over every row, once it pays (set below)
+
         def exact(pick: IntArray) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
             picked = rows[pick]
-            comp = FACTORS["competences"].score(block(picked), thresholds).score
+            comp_block = block(picked) if full is None else full.narrowed(picked)
+            comp = FACTORS["competences"].score(comp_block, thresholds).score
             comp = np.asarray(comp, dtype=np.float64)
             comp_contribution = np.rint(comp * self._weights100["competences"]).astype(np.int64)
             base = partial[pick] + comp_contribution
@@ -333,9 +383,14 @@ class MatchEngine:
             hi = np.rint((partial[at] + comp_max) * multiplier)
             need = limit - n_feasible
         reach = _reachable(lo, hi, need)
-        if reach.size > 10 * need:
+        if query_is_candidate and reach.size * _FULL_COMPETENCES > n:
+            # Competences for many rows: one product over every row through the vacancies' column copies
+            # (its cost follows the candidate's few concepts), which every exact() below then gathers from.
+            full = block(None)
+        if reach.size > 10 * need and full is None:
             # Many rows within the bounds: score the 2·need most promising first; the need-th best of their
-            # exact scores is a higher bar than the need-th lower bound, so fewer rows remain to score.
+            # exact scores is a higher bar than the need-th lower bound, so fewer rows remain to score. (With
+            # the full products at hand, scoring every row within the bounds at once costs less than a step.)
             probe = np.argpartition(lo, lo.size - 2 * need)[lo.size - 2 * need :]
             parts = [exact(np.concatenate([first, at[probe]]))]
             probe_scores = parts[0][3][first.size :]
@@ -377,14 +432,15 @@ class MatchEngine:
         out_rows = rows[pick[chosen]]
         factor_scores: dict[str, FloatArray] = {}
         factor_contributions: dict[str, IntArray] = {}
-        for cls, (ids, scores, contributions, scored_rows) in per_class.items():
+        for cls, (ids, scores, contributions, scored_rows, subs) in per_class.items():
             if scored_rows is not None:
                 at_cls = np.searchsorted(scored_rows, out_rows)
             else:
                 at_cls = out_rows if ids is None else ids[out_rows]
             for name in _CLASS_FACTORS[cls]:
-                factor_scores[name] = scores[name][at_cls]
-                factor_contributions[name] = contributions[name][at_cls]
+                at = at_cls if subs is None else subs[name][at_cls]
+                factor_scores[name] = scores[name][at]
+                factor_contributions[name] = contributions[name][at]
         factor_scores["competences"] = comp[chosen]
         factor_contributions["competences"] = comp_contribution[chosen]
         scored = ScoredBlock(
@@ -399,7 +455,7 @@ class MatchEngine:
 
     def _misc_split(
         self, index: CandidateIndex | VacancyIndex, reps: IntArray
-    ) -> dict[str, tuple[IntArray, IntArray]] | None:
+    ) -> tuple[dict[str, tuple[IntArray, IntArray]], dict[tuple[Hashable, ...], _MiscScored]] | None:
         """Per misc factor (sub-class per misc class, first misc class per sub-class) for the classes whose
         representatives are ``reps`` (as ``index.classes("misc")`` returned them); None when the index changed
         its classes meanwhile (a concurrent update: the caller scores every class instead)."""
@@ -412,7 +468,7 @@ class MatchEngine:
                 if len(keys) != reps.size or index.classes("misc")[1] is not reps:
                     return None
                 split.update(keys, reps)
-            return split.arrays
+            return split.arrays, split.memo  # both replaced (never changed) by the next update
 
     def _score_misc(
         self,
@@ -420,26 +476,47 @@ class MatchEngine:
         reps: IntArray,
         block: Callable[[IntArray | None], PairBlock],
         thresholds: Mapping[str, float],
-    ) -> tuple[dict[str, FloatArray], dict[str, IntArray], IntArray]:
-        """Scores and contributions of the misc factors per misc class, and per class Σ contributions +
-        (unmet count << _UNMET_SHIFT): each factor scored once per distinct value of its part of the key."""
+        query_key: tuple[Hashable, ...] | None,
+    ) -> tuple[dict[str, FloatArray], dict[str, IntArray], dict[str, IntArray], IntArray]:
+        """Scores and contributions of the misc factors per sub-class (see :class:`_MiscSplit`), the
+        sub-class of every misc class per factor, and per class Σ contributions + (unmet count <<
+        _UNMET_SHIFT): each factor scored once per distinct value of its part of the key.
+
+        A factor's numbers per sub-class depend only on the query's part of its key (the same fields on the
+        query side), so they are memoised per part with the split: most queries share their hours, education,
+        licences, certificates and languages with earlier ones. The split drops them when the index's
+        classes change; vocabulary sizes are part of the memo key, as query rows are as wide as those."""
         split = self._misc_split(index, reps)
         value = np.zeros(reps.size, dtype=np.int64)
-        unmet = np.zeros(reps.size, dtype=np.int64)
         scores: dict[str, FloatArray] = {}
         contributions: dict[str, IntArray] = {}
+        subs: dict[str, IntArray] = {}
+        memo = None if split is None or query_key is None else split[1]
+        widths = (len(self.vocab.languages), len(self.vocab.certificates))
         for name in _CLASS_FACTORS["misc"]:
             if split is None:
                 sub_of_class = first_class = np.arange(reps.size)
             else:
-                sub_of_class, first_class = split[name]
-            s, contribution, factor_unmet = self._factor(name, block(reps[first_class]), thresholds)
-            scores[name] = s[sub_of_class]
-            contributions[name] = contribution[sub_of_class]
-            value += contributions[name]
-            if factor_unmet is not None:
-                unmet += factor_unmet[sub_of_class]
-        return scores, contributions, value + (unmet << _UNMET_SHIFT)
+                sub_of_class, first_class = split[0][name]
+            key = None
+            hit = None
+            if memo is not None:
+                key = (name, widths, *(query_key[i] for i in _MISC_KEY_PARTS[name]))  # type: ignore[index]
+                hit = memo.get(key)
+            if hit is None:
+                s, contribution, factor_unmet = self._factor(name, block(reps[first_class]), thresholds)
+                packed = (
+                    contribution if factor_unmet is None else contribution + (factor_unmet << _UNMET_SHIFT)
+                )
+                hit = (s, contribution, packed)
+                if memo is not None:
+                    if len(memo) >= _MISC_MEMO_SIZE:
+                        memo.clear()
+                    memo[key] = hit
+            scores[name], contributions[name] = hit[0], hit[1]
+            subs[name] = sub_of_class
+            value += hit[2][sub_of_class]
+        return scores, contributions, subs, value
 
     def _factor(
         self, name: str, block: PairBlock, thresholds: Mapping[str, float]
@@ -461,69 +538,98 @@ class MatchEngine:
     ) -> list[MatchResult]:
         """Results with explanations for the chosen rows, best first (contributions add up to each score).
 
-        Within one ranking the query side is fixed, so a factor's text is reused for every row whose inputs on
-        the other side (see ``_side_keys``), score and contribution equal those of an earlier row.
+        Built factor by factor: within one ranking the query side is fixed, so a factor's text is reused for
+        every row whose inputs on the other side (see ``_SIDE_KEYS``), score and contribution equal those of
+        an earlier row. Each row's explanation is then one zip over the factors' columns, and only rows
+        with an unmet requirement join their factors' unmet tuples.
         """
         if scored is None or not others:
             return []
         thresholds = self._plain_thresholds
         weights = self._plain_weights
-        names = FACTOR_ORDER
-        scores = [scored.factor_scores[name].tolist() for name in names]
-        contributions = [scored.contributions[name].tolist() for name in names]
-        explainers = [FACTORS[name].explain for name in names]
         distances = scored.distance_km.tolist()
+        columns: list[list[FactorExplanation]] = []
+        unmet_columns: list[list[tuple[Unmet, ...]]] = []
+        n = len(others)
+
+        def explained(
+            name: str, weight: float, i: int, s: float, contribution: int
+        ) -> tuple[FactorExplanation, tuple[Unmet, ...]]:
+            """Factor ``name``'s explanation of row i (with the unmet requirements it names)."""
+            if query_is_candidate:
+                candidate, vacancy = record, others[i]
+            else:
+                candidate, vacancy = others[i], record
+            detail, factor_unmet = FACTORS[name].explain(
+                candidate, vacancy, score=s, distance_km=distances[i], thresholds=thresholds
+            )
+            item = FactorExplanation(
+                factor=name, weight=weight, score=round(s, 4), contribution=contribution / 100, detail=detail
+            )
+            return item, factor_unmet
+
+        for name in FACTOR_ORDER:
+            scores = scored.factor_scores[name].tolist()
+            contributions = scored.contributions[name].tolist()
+            weight = weights[name]
+            side_of = _SIDE_KEYS[name][0 if query_is_candidate else 1]
+            if side_of is None:  # competences: a text per row
+                make = getattr(FACTORS[name], "explainer", None)
+                if query_is_candidate and make is not None:
+                    # The factor prepares the candidate's side once for all rows.
+                    one = make(record, thresholds)
+                    texts = [one(other) for other in others]  # type: ignore[arg-type]
+                    made = [
+                        (
+                            FactorExplanation(
+                                factor=name,
+                                weight=weight,
+                                score=round(s, 4),
+                                contribution=contribution / 100,
+                                detail=detail,
+                            ),
+                            factor_unmet,
+                        )
+                        for (detail, factor_unmet), s, contribution in zip(
+                            texts, scores, contributions, strict=True
+                        )
+                    ]
+                else:
+                    made = [explained(name, weight, i, scores[i], contributions[i]) for i in range(n)]
+            else:
+                # Rows with equal inputs on both sides, score and contribution share one explanation, within
+                # this ranking and across rankings (most queries share hours, languages... with earlier ones).
+                memo = self._explained[name, query_is_candidate]
+                entries = memo.entries
+                query_side = _SIDE_KEYS[name][1 if query_is_candidate else 0](record, 0.0)  # type: ignore[misc]
+                sides = zip(map(side_of, others, distances), repeat(memo.id_of(query_side)))
+                made = []
+                for i, key in enumerate(zip(scores, contributions, sides, strict=True)):
+                    hit = entries.get(key)
+                    if hit is None:
+                        hit = memo.add(key, explained(name, weight, i, key[0], key[1]))
+                    made.append(hit)
+            columns.append([item for item, _unmet in made])
+            unmet_columns.append([factor_unmet for _item, factor_unmet in made])
         n_unmets = scored.unmet.tolist()
         totals = scored.score.tolist()
         bases = scored.base.tolist()
-        memo: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] = {}
         results: list[MatchResult] = []
-        for i, other in enumerate(others):
-            if query_is_candidate:
-                candidate, vacancy = record, other
-            else:
-                candidate, vacancy = other, record
-            distance = distances[i]
-            items: list[FactorExplanation] = []
-            unmet: list[Unmet] = []
-            sides = _side_keys(other, query_is_candidate, distance)
-            for f, name in enumerate(names):
-                s = scores[f][i]
-                contribution = contributions[f][i]
-                side = sides[f]
-                key = None
-                if side is not None:
-                    key = (f, s, contribution, side)
-                    hit = memo.get(key)
-                    if hit is not None:
-                        items.append(hit[0])
-                        unmet.extend(hit[1])
-                        continue
-                detail, factor_unmet = explainers[f](
-                    candidate, vacancy, score=s, distance_km=distance, thresholds=thresholds
-                )
-                item = FactorExplanation(
-                    factor=name,
-                    weight=weights[name],
-                    score=round(s, 4),
-                    contribution=contribution / 100,
-                    detail=detail,
-                )
-                items.append(item)
-                unmet.extend(factor_unmet)
-                if key is not None:
-                    memo[key] = (item, factor_unmet)
+        for i, (other, explanation, row_unmets) in enumerate(
+            zip(others, zip(*columns, strict=True), zip(*unmet_columns, strict=True), strict=True)
+        ):
+            unmet: tuple[Unmet, ...] = tuple(chain.from_iterable(row_unmets)) if any(row_unmets) else ()
             n_unmet = n_unmets[i]
             if n_unmet:
-                items.append(self._hard_requirements(n_unmet, totals[i] - bases[i], unmet))
+                explanation = (*explanation, self._hard_requirements(n_unmet, totals[i] - bases[i], unmet))
             results.append(
                 MatchResult(
                     id=other.id,
                     score=totals[i] / 100,
                     rank=i + 1,
-                    distance_km=distance,
-                    unmet=tuple(unmet),
-                    explanation=tuple(items),
+                    distance_km=distances[i],
+                    unmet=unmet,
+                    explanation=explanation,
                 )
             )
         return results
@@ -563,7 +669,13 @@ class MatchEngine:
         from matching.batch import batch_top_k
 
         yield from batch_top_k(
-            self, query=cand_index, target=vac_index, k=k, ids=candidate_ids, workers=workers, chunk=chunk_size
+            self,
+            query=cand_index,
+            target=vac_index,
+            k=k,
+            ids=candidate_ids,
+            workers=workers,
+            chunk=chunk_size,
         )
 
     def top_k_candidates_for_vacancies(
@@ -608,6 +720,41 @@ _MISC_KEY_PARTS: dict[str, tuple[int, ...]] = {
 assert sorted(_MISC_KEY_PARTS) == sorted(_CLASS_FACTORS["misc"])
 
 
+#: Explanations one factor's memo keeps across rankings before it starts over (each a few hundred bytes;
+#: 16 memos, so at most a few MB each).
+_EXPLAIN_MEMO_SIZE = 4096
+
+
+class _ExplainMemo:
+    """One factor's explanations across live rankings in one direction, keyed by (score, contribution, the
+    other side's inputs, an id of the query side's inputs): every input of the factor's ``explain`` (see
+    ``_SIDE_KEYS``; the thresholds are the engine's). Explanations are immutable, so results may share them.
+
+    Query sides get ids that are never reused (not even after the memo starts over), so a key can only
+    ever mean one pair of inputs, also while threads rank concurrently."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[object, ...], tuple[FactorExplanation, tuple[Unmet, ...]]] = {}
+        self._ids: dict[Hashable, int] = {}
+        self._next = count()
+
+    def id_of(self, query_side: Hashable) -> int:
+        found = self._ids.get(query_side)
+        if found is None:
+            if len(self._ids) >= _EXPLAIN_MEMO_SIZE:
+                self._ids = {}
+            found = self._ids.setdefault(query_side, next(self._next))
+        return found
+
+    def add(
+        self, key: tuple[object, ...], value: tuple[FactorExplanation, tuple[Unmet, ...]]
+    ) -> tuple[FactorExplanation, tuple[Unmet, ...]]:
+        if len(self.entries) >= _EXPLAIN_MEMO_SIZE:
+            self.entries = {}
+        self.entries[key] = value
+        return value
+
+
 @dataclass
 class _MiscSplit:
     """One index's misc classes split per factor: for factor f, the sub-class of every misc class (the
@@ -623,6 +770,9 @@ class _MiscSplit:
     sub_ids: dict[str, list[int]] = field(default_factory=dict)
     first: dict[str, list[int]] = field(default_factory=dict)
     arrays: dict[str, tuple[IntArray, IntArray]] = field(default_factory=dict)
+    #: (factor, vocabulary widths, query's part of the key) → (scores, contributions, contributions +
+    #: (unmet << _UNMET_SHIFT)) per sub-class, for the current arrays (see MatchEngine._score_misc).
+    memo: dict[tuple[Hashable, ...], _MiscScored] = field(default_factory=dict)
 
     def update(self, keys: list[Hashable], reps: IntArray) -> None:
         done = len(self.keys)
@@ -642,6 +792,7 @@ class _MiscSplit:
                 sub_ids.append(sub)
         self.keys = keys
         self.reps = reps
+        self.memo = {}  # sub-classes were added or renumbered
         self.arrays = {
             name: (
                 np.asarray(self.sub_ids[name], dtype=np.int64),
@@ -668,44 +819,32 @@ def _reachable(lo: npt.NDArray[np.generic], hi: npt.NDArray[np.generic], k: int)
     return np.flatnonzero(hi >= t)
 
 
-def _side_keys(
-    other: EncodedCandidate | EncodedVacancy, other_is_vacancy: bool, distance_km: float
-) -> tuple[tuple[object, ...] | None, ...]:
-    """Per factor (in ``FACTOR_ORDER``) every input of its ``explain`` on the side that varies within one
-    live ranking (the query's fields are fixed there). None: not memoised
-    (competences: different for nearly every pair)."""
-    if other_is_vacancy:
-        v: EncodedVacancy = other  # type: ignore[assignment]
-        return (
-            None,
-            (v.occupation_key, v.isco, v.occupation_label or v.title),  # explain reads label or title
-            tuple(v.languages.items()),
-            (v.country, distance_km),
-            (v.hours_min, v.hours_max),
-            (v.education, v.education_level),
-            (v.licences,),
-            (v.certificates, tuple(v.certificate_labels.items())),
-        )
-    c: EncodedCandidate = other  # type: ignore[assignment]
-    return (
-        None,
-        (c.occupation_labels,),
-        tuple(c.languages.items()),
-        (c.max_travel_km, c.work_countries, distance_km),
-        (c.hours_min, c.hours_max),
-        (c.education, c.education_level),
-        (c.licences,),
-        (c.certificates,),
-    )
-
-
-assert FACTOR_ORDER == (
-    "competences",
-    "occupation",
-    "language",
-    "travel",
-    "hours",
-    "education",
-    "driving_licences",
-    "certificates",
-), "keep _side_keys in step with FACTOR_ORDER"
+#: Per factor, (from a vacancy row, from a candidate row): every input of its ``explain`` on the side that
+#: varies within one live ranking (the query's fields are fixed there), from the row's record and distance.
+#: None: not memoised (competences: different for nearly every pair).
+_SIDE_KEYS: dict[
+    str, tuple[Callable[[Any, float], Hashable] | None, Callable[[Any, float], Hashable] | None]
+] = {
+    "competences": (None, None),
+    "occupation": (
+        lambda v, _d: (
+            v.occupation_key,
+            v.isco,
+            v.occupation_label or v.title,
+        ),  # explain reads label or title
+        lambda c, _d: c.occupation_labels,
+    ),
+    "language": (lambda v, _d: tuple(v.languages.items()), lambda c, _d: tuple(c.languages.items())),
+    "travel": (lambda v, d: (v.country, d), lambda c, d: (c.max_travel_km, c.work_countries, d)),
+    "hours": (lambda v, _d: (v.hours_min, v.hours_max), lambda c, _d: (c.hours_min, c.hours_max)),
+    "education": (
+        lambda v, _d: (v.education, v.education_level),
+        lambda c, _d: (c.education, c.education_level),
+    ),
+    "driving_licences": (lambda v, _d: v.licences, lambda c, _d: c.licences),
+    "certificates": (
+        lambda v, _d: (v.certificates, tuple(v.certificate_labels.items())),
+        lambda c, _d: c.certificates,
+    ),
+}
+assert sorted(_SIDE_KEYS) == sorted(FACTOR_ORDER)

@@ -27,7 +27,15 @@ import scipy.sparse as sp
 from matching.encoding import EncodedCandidate, EncodedVacancy, Encoder
 from matching.types import CandidateFeatures, VacancyFeatures
 
-__all__ = ["CLASS_NAMES", "CandidateIndex", "PairBlock", "QueryProfile", "VacancyIndex", "Vocabularies"]
+__all__ = [
+    "CLASS_NAMES",
+    "CandidateIndex",
+    "PairBlock",
+    "QueryProfile",
+    "VacancyIndex",
+    "Vocabularies",
+    "misc_class_key",
+]
 
 #: Row classes of an index and the factors scored through them: "travel" (location, reach, countries),
 #: "occupation" (occupation tokens) and "misc" (hours, education, languages, licences, certificates; for
@@ -292,6 +300,29 @@ def _rows_product(
     return np.bincount(segment, weights=values * dense[columns], minlength=len(rows))
 
 
+def _column_sums(
+    columns: tuple[IntArray, npt.NDArray[np.int32], npt.NDArray[np.float32], int],
+    cols: np.ndarray,
+    weights: FloatArray,
+) -> FloatArray:
+    """Per index row Σ weights[j] · M[row, cols[j]], from a column copy of M (``_Index.columns``).
+
+    Reads only the entries in the given columns (a query's few concepts), not every row's. Columns beyond
+    the copy's width hold nothing. Values and weights are dyadic, so the float64 sums equal a row-wise
+    product's exactly, whatever the order.
+    """
+    indptr, rows, values, n_rows = columns
+    cols = cols.astype(np.int64)
+    keep = cols < indptr.size - 1
+    cols, weights = cols[keep], weights[keep]
+    starts = indptr[cols]
+    lengths = indptr[cols + 1] - starts
+    total = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    at = np.repeat(starts - (ends - lengths), lengths) + np.arange(total, dtype=np.int64)
+    return np.bincount(rows[at], weights=np.repeat(weights, lengths) * values[at], minlength=n_rows)
+
+
 def _few_rows(rows: object, n: int) -> bool:
     """Whether ``rows`` (a block's row selection) is an array of at most a tenth of ``n`` rows: then a
     product over just those rows beats the full sparse product (measured: one C pass over all entries costs
@@ -311,6 +342,23 @@ def _mask(keys: Iterable[str], vocab: Vocabulary) -> int:
     return out
 
 
+def misc_class_key(record: EncodedCandidate | EncodedVacancy) -> tuple[Hashable, ...]:
+    """A record's key in the "misc" row class: hours_min, hours_max, education, licences, certificates,
+    languages, and for a candidate also the home country. The same function gives a query profile's key,
+    whose parts the live path memoises misc factor scores by (``engine._MISC_KEY_PARTS``)."""
+    key = (
+        record.hours_min,
+        record.hours_max,
+        record.education,
+        record.licences,
+        record.certificates,
+        tuple(sorted(record.languages.items())),
+    )
+    if isinstance(record, EncodedCandidate):
+        return (*key, record.country)
+    return key
+
+
 R = TypeVar("R", EncodedCandidate, EncodedVacancy)
 
 
@@ -327,6 +375,10 @@ class _Index(Generic[R]):
         self._row_of: dict[str, int] = {}
         self._built = 0  # rows [0, _built) are materialised
         self._alive = np.zeros(0, dtype=bool)
+        # Nothing to build or compact since the last materialise (every live query materialises, several
+        # times: this spares them counting the dead rows).
+        self._settled = False
+        self._matrix_vocabs: list[tuple[str, Vocabulary]] | None = None
         self._arrays: dict[str, np.ndarray] = {}
         self._matrices: dict[str, sp.csr_matrix] = {}
         self._ids = np.zeros(0, dtype=object)
@@ -402,6 +454,7 @@ class _Index(Generic[R]):
                         self._alive[old] = False
                 self._row_of[record.id] = len(self._records)
                 self._records.append(record)
+                self._settled = False
 
     def remove(self, ids: Iterable[str]) -> int:
         """Remove profiles by id; returns how many were present."""
@@ -413,6 +466,7 @@ class _Index(Generic[R]):
                     continue
                 removed += 1
                 self._records[row] = None
+                self._settled = False
                 if row < self._built:
                     self._alive[row] = False
         return removed
@@ -517,11 +571,15 @@ class _Index(Generic[R]):
     def materialise(self) -> None:
         """Build arrays for rows added since the last call; compact when many rows are dead."""
         with self._lock:
+            if self._settled:
+                self._widen_all()
+                return
             n = len(self._records)
             if self._built == n and (self._alive.size - int(self._alive.sum())) * 3 <= max(
                 self._alive.size, 1
             ):
                 self._widen_all()
+                self._settled = True
                 return
             if self._built < n:
                 new = self._records[self._built : n]
@@ -564,12 +622,17 @@ class _Index(Generic[R]):
             if (self._alive.size - int(self._alive.sum())) * 3 > max(self._alive.size, 1):
                 self._compact()
             self._widen_all()
+            self._settled = self._built == len(self._records)
 
     def _widen_all(self) -> None:
-        for name in self._matrix_names:
+        """Widen matrices to their vocabularies (which the other index of the engine may have grown)."""
+        vocabs = self._matrix_vocabs
+        if vocabs is None:
+            vocabs = self._matrix_vocabs = [(name, self._vocab_of(name)) for name in self._matrix_names]
+        for name, vocab in vocabs:
             m = self._matrices.get(name)
             if m is not None:
-                cols = len(self._vocab_of(name))
+                cols = len(vocab)
                 if m.shape[1] < cols:
                     self._matrices[name] = _widen(m, cols)
 
@@ -649,15 +712,7 @@ class CandidateIndex(_Index[EncodedCandidate]):
             return (record.xyz, float(min(record.max_travel_km, self.max_travel_km)), record.work_countries)
         if name == "occupation":
             return tuple(sorted(record.occupation_tokens.items()))
-        return (
-            record.hours_min,
-            record.hours_max,
-            record.education,
-            record.licences,
-            record.certificates,
-            tuple(sorted(record.languages.items())),
-            record.country,
-        )
+        return misc_class_key(record)
 
     def _vocab_of(self, matrix_name: str) -> Vocabulary:
         return {
@@ -728,14 +783,7 @@ class VacancyIndex(_Index[EncodedVacancy]):
             return (record.xyz, record.country)
         if name == "occupation":
             return record.occupation_tokens
-        return (
-            record.hours_min,
-            record.hours_max,
-            record.education,
-            record.licences,
-            record.certificates,
-            tuple(sorted(record.languages.items())),
-        )
+        return misc_class_key(record)
 
     def required_language_columns(self) -> list[int]:
         """Language columns any materialised vacancy requires (cached per materialisation)."""
@@ -807,17 +855,23 @@ _VIRTUAL_COLUMN = 1 << 30
 
 
 def _one_row(items: Mapping[str, float] | Iterable[str], vocab: Vocabulary) -> _OneRow:
-    pairs = items.items() if isinstance(items, Mapping) else ((k, 1.0) for k in items)
-    indices: list[int] = []
-    data: list[float] = []
-    virtual = _VIRTUAL_COLUMN
-    for key, value in pairs:
-        column = vocab.get(key)
-        if column is None:
-            column, virtual = virtual, virtual + 1
-        indices.append(column)
-        data.append(value)
-    return _OneRow(np.asarray(indices, dtype=np.int32), np.asarray(data, dtype=np.float32))
+    """A query's concepts (a set: values 1, or concept → value) as one sparse row over ``vocab``'s columns;
+    unknown concepts get virtual columns in order of iteration. One C-level pass per list (a candidate's
+    related concepts run into the hundreds, and every live query builds four such rows)."""
+    keys = list(items)
+    columns = list(map(vocab._ids.get, keys))
+    if None in columns:
+        virtual = _VIRTUAL_COLUMN
+        for i, column in enumerate(columns):
+            if column is None:
+                columns[i] = virtual
+                virtual += 1
+    n = len(keys)
+    if isinstance(items, Mapping):
+        data = np.fromiter(items.values(), dtype=np.float32, count=n)
+    else:
+        data = np.ones(n, dtype=np.float32)
+    return _OneRow(np.fromiter(columns, dtype=np.int32, count=n), data)
 
 
 def _known_mask(keys: Iterable[str], vocab: Vocabulary) -> int:
@@ -931,6 +985,10 @@ class PairBlock:
     :meth:`distance_km`, so one implementation serves all layouts, and all layouts give bit-identical scores.
     """
 
+    #: The one-profile block over every index row this block was narrowed from (see :meth:`narrowed`).
+    #: A class attribute, so subclasses that set their own state without ``__init__`` have none.
+    _parent: PairBlock | None = None
+
     def __init__(
         self,
         candidates: CandidateIndex,
@@ -996,6 +1054,29 @@ class PairBlock:
         """Shape of every pair array of this block."""
         return self._shape
 
+    def narrowed(self, rows: IntArray) -> PairBlock:
+        """This block (one profile against every row of the index) narrowed to some index ``rows``.
+
+        The narrowed block's concept products (:meth:`overlap`, :meth:`skill_credits`,
+        :meth:`profile_overlap`) are gathered from this block's full-length ones, each computed once and
+        shared by every block narrowed from it. The live path scores competences for a few thousand rows
+        in one or two steps: one product over every row through the index's column copies reads only the
+        entries of the query's own few concepts, where products over the rows would read all their entries,
+        once per step. Elementwise, the numbers are the same as a block over ``rows`` would compute.
+        """
+        if self.c_single and isinstance(self.v_rows, slice):
+            block = PairBlock(self.candidates, self.c_rows, self.vacancies, rows)  # type: ignore[arg-type]
+        elif self.v_single and isinstance(self.c_rows, slice):
+            block = PairBlock(self.candidates, rows, self.vacancies, self.v_rows)  # type: ignore[arg-type]
+        else:
+            raise ValueError("only a one-profile block over every index row can be narrowed")
+        block._parent = self
+        return block
+
+    def _from_parent(self, full: FloatArray) -> FloatArray:
+        """A full-length pair array of the parent block, at this block's index rows."""
+        return full[self.v_rows if self.c_single else self.c_rows]
+
     def c(self, name: str) -> np.ndarray:
         """Candidate-side array, one value per pair (a scalar when there is one candidate)."""
         return self.candidates.array(name)[self.c_rows]
@@ -1033,6 +1114,9 @@ class PairBlock:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
+        if self._parent is not None:
+            out = self._cache[key] = self._from_parent(self._parent.overlap(c_matrix, v_matrix))
+            return out
         cm = self.candidates.matrix(c_matrix)
         vm = self.vacancies.matrix(v_matrix)
         # Columns beyond one side's width hold no values there, so the single side's dense vector is cut to
@@ -1040,6 +1124,11 @@ class PairBlock:
         # A few rows of the index side (row classes, pre-selected rows): only their entries are read.
         if self.c_single:
             indices, data = _row(cm, int(self.c_rows))  # type: ignore[arg-type]
+            if isinstance(self.v_rows, slice):
+                # Every row (a block others are narrowed from): through the columns of the query's concepts.
+                out = _column_sums(self.vacancies.columns(v_matrix), indices, data.astype(np.float64))
+                self._cache[key] = out
+                return out
             dense = _dense(indices, data, vm.shape[1])
             if _few_rows(self.v_rows, vm.shape[0]):
                 out = _rows_product(vm, self.v_rows, dense, self._entries, v_matrix)  # type: ignore[arg-type]
@@ -1066,6 +1155,10 @@ class PairBlock:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
+        if self._parent is not None:
+            out = self._from_parent(self._parent.skill_credits(v_matrix, related_credit))
+            self._cache[key] = out
+            return out
         if self.c_single:
             # One product instead of two: held and related-only concepts are disjoint, so one dense vector
             # carries both credits.
@@ -1085,20 +1178,11 @@ class PairBlock:
                 out = _rows_product(vm, self.v_rows, dense, self._entries, v_matrix)  # type: ignore[arg-type]
                 self._cache[key] = out
                 return out
-            indptr, rows, values, n_rows = self.vacancies.columns(v_matrix)
-            cols = np.concatenate([held_indices, rel_indices]).astype(np.int64)
+            cols = np.concatenate([held_indices, rel_indices])
             weights = np.concatenate(
                 [held_data.astype(np.float64), rel_data.astype(np.float64) * related_credit]
             )
-            keep = cols < indptr.size - 1
-            cols, weights = cols[keep], weights[keep]
-            starts = indptr[cols]
-            lengths = indptr[cols + 1] - starts
-            total = int(lengths.sum())
-            ends = np.cumsum(lengths)
-            at = np.repeat(starts - (ends - lengths), lengths) + np.arange(total, dtype=np.int64)
-            out = np.bincount(rows[at], weights=np.repeat(weights, lengths) * values[at], minlength=n_rows)
-            out = out[self.v_rows]
+            out = _column_sums(self.vacancies.columns(v_matrix), cols, weights)[self.v_rows]
         elif (
             self.is_pairs
             and self._c_unique is not None
@@ -1170,6 +1254,9 @@ class PairBlock:
         hit = self._cache.get("profile")
         if hit is not None:
             return hit
+        if self._parent is not None:
+            out = self._cache["profile"] = self._from_parent(self._parent.profile_overlap())
+            return out
         held = self.candidates.matrix("held")
         profiles = self.vacancies.vocab.profiles.matrix(0)
         prof_ids = self.vacancies.array("profile")[self.v_rows]

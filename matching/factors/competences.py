@@ -21,7 +21,7 @@ the score and is named in the detail, but is not an unmet hard requirement.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -131,45 +131,62 @@ def explain(
     thresholds: Mapping[str, float],
 ) -> tuple[str, tuple[Unmet, ...]]:
     """'3 van 4 vereiste competenties; mist: heftruck besturen.'"""
-    required = vacancy.required
-    desired = vacancy.desired
-    if not required and not desired:
-        return "Vacature noemt geen competenties; neutraal beoordeeld.", ()
+    return explainer(candidate, thresholds)(vacancy)
+
+
+def explainer(
+    candidate: EncodedCandidate, thresholds: Mapping[str, float]
+) -> Callable[[EncodedVacancy], tuple[str, tuple[Unmet, ...]]]:
+    """:func:`explain` for one candidate against many vacancies (a live ranking's results, which name
+    competences for every row): the candidate's side of the set arithmetic is prepared once."""
     held = candidate.held_skills
     related = candidate.related_only
-    # Names are sorted by label in _names, so the sets need no sorting here.
-    if vacancy.inferred:
-        have = required & held
-        n_related = len((required & related) - held)
-        cap = int(min(len(required), thresholds["inferred_cap"]))
-        text = (
-            f"Geen competentielijst; afgeleid uit beroep en tekst: kandidaat heeft {len(have)} "
-            f"van de {len(required)} kerncompetenties (gemeten tegen {cap})"
-        )
-        if n_related:
-            text += f", {n_related} verwant"
-        if have:
-            text += f" ({_names(have, vacancy)})"
-        if vacancy.profile is not None and held:
-            text += f"; {_fit_count(held, vacancy)} van {len(held)} eigen competenties passen bij het beroep"
+    # As encoded, related-only concepts are not held: then (x & related) - held == x & related.
+    not_held = frozenset() if held.isdisjoint(related) else held
+    n_held = len(held)
+    inferred_cap = thresholds["inferred_cap"]
+
+    def one(vacancy: EncodedVacancy) -> tuple[str, tuple[Unmet, ...]]:
+        required = vacancy.required
+        desired = vacancy.desired
+        if not required and not desired:
+            return "Vacature noemt geen competenties; neutraal beoordeeld.", ()
+        fits = vacancy.profile is not None and n_held
+        # Names are sorted by label in _names, so the sets need no sorting here.
+        if vacancy.inferred:
+            have = required & held
+            n_related = len((required & related) - not_held)
+            cap = int(min(len(required), inferred_cap))
+            text = (
+                f"Geen competentielijst; afgeleid uit beroep en tekst: kandidaat heeft {len(have)} "
+                f"van de {len(required)} kerncompetenties (gemeten tegen {cap})"
+            )
+            if n_related:
+                text += f", {n_related} verwant"
+            if have:
+                text += f" ({_names(have, vacancy)})"
+            if fits:
+                text += f"; {_fit_count(held, vacancy)} van {n_held} eigen competenties passen bij het beroep"
+            return text + ".", ()
+        parts: list[str] = []
+        if required:
+            rel = (required & related) - not_held
+            missing = required - held - related
+            text = f"{len(required & held)} van {len(required)} vereiste competenties"
+            if rel:
+                text += f" (+{len(rel)} verwant: {_names(rel, vacancy)})"
+            if missing:
+                text += f"; mist: {_names(missing, vacancy)}"
+            parts.append(text)
+        if desired:
+            n_related_d = len((desired & related) - not_held)
+            text = f"{len(desired & held)} van {len(desired)} gewenste"
+            if n_related_d:
+                text += f" (+{n_related_d} verwant)"
+            parts.append(text)
+        text = "; ".join(parts)
+        if fits:
+            text += f"; {_fit_count(held, vacancy)} van {n_held} eigen competenties passen bij het beroep"
         return text + ".", ()
-    parts: list[str] = []
-    if required:
-        rel = (required & related) - held
-        missing = required - held - related
-        text = f"{len(required & held)} van {len(required)} vereiste competenties"
-        if rel:
-            text += f" (+{len(rel)} verwant: {_names(rel, vacancy)})"
-        if missing:
-            text += f"; mist: {_names(missing, vacancy)}"
-        parts.append(text)
-    if desired:
-        n_related_d = len((desired & related) - held)
-        text = f"{len(desired & held)} van {len(desired)} gewenste"
-        if n_related_d:
-            text += f" (+{n_related_d} verwant)"
-        parts.append(text)
-    text = "; ".join(parts)
-    if vacancy.profile is not None and held:
-        text += f"; {_fit_count(held, vacancy)} van {len(held)} eigen competenties passen bij het beroep"
-    return text + ".", ()
+
+    return one
