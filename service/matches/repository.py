@@ -112,15 +112,34 @@ def load_open_vacancy_summaries(
         .join_from(Vacancy, Employer, Employer.id == Vacancy.employer_id)
         .where(Vacancy.status == OPEN_VACANCY)
     )
+    shared = _Shared()
     if ids is None:
-        return {str(row.id): vacancy_summary(row) for row in session.execute(statement)}
+        return {str(row.id): shared(vacancy_summary(row)) for row in session.execute(statement)}
     wanted = sorted(set(ids))
     out: dict[str, dict[str, Any]] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         rows = session.execute(statement.where(Vacancy.id.in_(chunk)))
-        out.update((str(row.id), vacancy_summary(row)) for row in rows)
+        out.update((str(row.id), shared(vacancy_summary(row))) for row in rows)
     return out
+
+
+class _Shared:
+    """One object per distinct value across the summaries of one load: sectors, cities, contracts, dates,
+    employers and often titles repeat, and the driver returns a new object per row (twente's 17,223 open
+    vacancies: 26.9 MiB of summaries unshared, 12.9 MiB shared)."""
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+
+    def __call__(self, summary: dict[str, Any]) -> dict[str, Any]:
+        keep = self._values.setdefault
+        for key, value in summary.items():
+            if key == "employer":
+                summary[key] = keep((value["id"], value["name"]), value)
+            elif value.__class__ is str:
+                summary[key] = keep(value, value)
+        return summary
 
 
 class MatchRepository:
