@@ -552,6 +552,11 @@ class MatchEngine:
         unmet_columns: list[list[tuple[Unmet, ...]]] = []
         n = len(others)
 
+        def item(name: str, weight: float, s: float, contribution: int, detail: str) -> FactorExplanation:
+            return FactorExplanation(
+                factor=name, weight=weight, score=round(s, 4), contribution=contribution / 100, detail=detail
+            )
+
         def explained(
             name: str, weight: float, i: int, s: float, contribution: int
         ) -> tuple[FactorExplanation, tuple[Unmet, ...]]:
@@ -563,10 +568,7 @@ class MatchEngine:
             detail, factor_unmet = FACTORS[name].explain(
                 candidate, vacancy, score=s, distance_km=distances[i], thresholds=thresholds
             )
-            item = FactorExplanation(
-                factor=name, weight=weight, score=round(s, 4), contribution=contribution / 100, detail=detail
-            )
-            return item, factor_unmet
+            return item(name, weight, s, contribution, detail), factor_unmet
 
         for name in FACTOR_ORDER:
             scores = scored.factor_scores[name].tolist()
@@ -580,16 +582,7 @@ class MatchEngine:
                     one = make(record, thresholds)
                     texts = [one(other) for other in others]  # type: ignore[arg-type]
                     made = [
-                        (
-                            FactorExplanation(
-                                factor=name,
-                                weight=weight,
-                                score=round(s, 4),
-                                contribution=contribution / 100,
-                                detail=detail,
-                            ),
-                            factor_unmet,
-                        )
+                        (item(name, weight, s, contribution, detail), factor_unmet)
                         for (detail, factor_unmet), s, contribution in zip(
                             texts, scores, contributions, strict=True
                         )

@@ -28,8 +28,8 @@ from service.matches.mapping import OPEN_VACANCY
 from service.persistence.models import Candidate, Employer, Vacancy
 from service.vacancies.repository import VacancyRepository
 
-#: Columns of a vacancy summary (``operations.vacancy_summary``); the occupation's label is read from its JSON
-#: column by the database (``occupation_label``), the employer's name joined in (``employer_name``).
+#: Columns of a vacancy summary (:func:`vacancy_summary`); with them the occupation's label, read from its
+#: JSON column by the database (``occupation_label``), and the employer's name joined in (``employer_name``).
 _VACANCY_COLUMNS = (
     Vacancy.id,
     Vacancy.title,
@@ -71,17 +71,17 @@ def _wanted(ids: Iterable[str]) -> list[uuid.UUID]:
     return sorted({uuid.UUID(i) for i in ids})
 
 
-def _vacancy_summary_columns() -> tuple[Any, ...]:
-    return (
-        *_VACANCY_COLUMNS,
-        Vacancy.occupation["label"].as_string().label("occupation_label"),
-        Employer.name.label("employer_name"),
-    )
+#: Everything :func:`vacancy_summary` reads.
+_VACANCY_SUMMARY_COLUMNS = (
+    *_VACANCY_COLUMNS,
+    Vacancy.occupation["label"].as_string().label("occupation_label"),
+    Employer.name.label("employer_name"),
+)
 
 
 def vacancy_summary(row: Any) -> dict[str, Any]:
     """What a coach sees of a vacancy in a ranking, as plain data in the order of ``VacancySummary``'s
-    fields, from a row with :func:`_vacancy_summary_columns`."""
+    fields, from a row with ``_VACANCY_SUMMARY_COLUMNS``."""
     return {
         "id": row.id,
         "title": row.title,
@@ -108,7 +108,7 @@ def load_open_vacancy_summaries(
     live index. Unscoped, like the index's own profile loaders: callers hand them out through
     :meth:`MatchRepository.live_vacancies`."""
     statement = (
-        select(*_vacancy_summary_columns())
+        select(*_VACANCY_SUMMARY_COLUMNS)
         .join_from(Vacancy, Employer, Employer.id == Vacancy.employer_id)
         .where(Vacancy.status == OPEN_VACANCY)
     )
@@ -158,7 +158,7 @@ class MatchRepository:
             VacancyRepository(self.session)
             .readable_statement(principal)
             .where(Vacancy.id.in_(wanted))
-            .with_only_columns(*_vacancy_summary_columns())
+            .with_only_columns(*_VACANCY_SUMMARY_COLUMNS)
             .join_from(Vacancy, Employer, Employer.id == Vacancy.employer_id)
         )
         return {str(row.id): vacancy_summary(row) for row in self.session.execute(statement)}
