@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from service.errors import install_error_handlers
 from service.middleware import GuardMiddleware
-from service.persistence.db import make_engine, make_sessionmaker
+from service.persistence.db import make_engine, make_sessionmaker, writer_engine
 from service.security import install_security
 from service.settings import Settings, get_settings
 
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.write_engine = writer_engine(engine)
     install_error_handlers(app)
     for router in (system_router, candidates_router, vacancies_router, audit_router, gdpr_router, web_router,
                    matches_router, proposals_router, reports_router, taxonomy_router, interop_router,

@@ -40,6 +40,12 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options=WRITE_OPTIONS)
 
 
+def writer_engine(engine: Engine) -> Engine:
+    """The engine a writing request's session is bound to: on SQLite its transactions begin IMMEDIATE at
+    their first statement (same pool and connections; ``begin_write`` without a statement of its own)."""
+    return engine.execution_options(**WRITE_OPTIONS) if engine.dialect.name == "sqlite" else engine
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for SQLite (WAL, busy_timeout, foreign keys) or PostgreSQL (psycopg 3)."""
     url = normalise_database_url(url)
