@@ -16,8 +16,9 @@ Contract for routes (other modules rely on exactly this):
   municipality acted for (default: the candidate's when `subjects` is one candidate you pass via `municipality=`,
   else the caller's municipalities joined by `,`).
 
-Serialisation: on PostgreSQL a transaction-level advisory lock makes appends linear (released at commit); on SQLite
-the IMMEDIATE write transaction already serialises writers. Pending ORM changes are flushed before the lock is
+Serialisation: on PostgreSQL the chain head's row lock (`FOR UPDATE`, held to commit) makes appends linear,
+with a transaction-level advisory lock for the first append to an empty log; on SQLite the IMMEDIATE write
+transaction already serialises writers. Pending ORM changes are flushed before the lock is
 taken so a request never waits for row locks while holding the audit lock (no lock-order deadlock).
 """
 
@@ -99,10 +100,17 @@ _MOVE_HEAD = (
 
 
 def _lock_chain(connection: Connection) -> tuple[int, str] | None:
-    """Serialise appends and return the chain head's (seq, hash) (None for an empty log)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(_ADVISORY_LOCK, {"key": AUDIT_LOCK_KEY})
+    """Serialise appends and return the chain head's (seq, hash) (None for an empty log).
+
+    The head row's ``FOR UPDATE`` lock serialises appends (on PostgreSQL a waiting append then reads the
+    head its predecessor committed; on SQLite the IMMEDIATE transaction already holds the write lock). Only
+    an empty log has no row to lock: there the advisory lock serialises the racing first appends, and the
+    head is read again under it (one of them may have committed it meanwhile). An append to an existing
+    chain thus costs one statement, not two."""
     row = connection.execute(_READ_HEAD).one_or_none()
+    if row is None and connection.dialect.name == "postgresql":
+        connection.execute(_ADVISORY_LOCK, {"key": AUDIT_LOCK_KEY})
+        row = connection.execute(_READ_HEAD).one_or_none()
     return None if row is None else (int(row.seq), str(row.hash))
 
 

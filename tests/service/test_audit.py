@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,8 +13,9 @@ import pytest
 from sqlalchemy import select, text, update
 
 from service.audit.models import AuditChainHead, AuditEntry
+from service.audit.recorder import append_entry
 from service.audit.verify import verify_chain
-from service.persistence.db import session_scope
+from service.persistence.db import begin_write, session_scope
 from tests.conftest import REPO_ROOT, candidate_payload
 
 WERKMATCH = [sys.executable, "-m", "scripts.cli"]
@@ -121,6 +123,28 @@ class TestChain:
             report = verify_chain(session)
         assert report.intact, report.problems
         assert report.entries == 41
+
+    def test_racing_first_appends_to_an_empty_log_make_one_linear_chain(self, clean_db, session_factory):
+        # The empty log has no chain-head row to lock: the first appends serialise on the advisory lock
+        # (PostgreSQL) or the IMMEDIATE transaction (SQLite), and every later one on the head row.
+        start = threading.Barrier(6)
+
+        def append(n: int) -> None:
+            start.wait(timeout=30)
+            with session_factory() as session:
+                begin_write(session)
+                append_entry(session, actor_key_id=None, actor_role="system", action="audit.list",
+                             object_type="audit_entry", object_id=str(n), subjects=[])
+                session.commit()
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(append, range(6)))
+        with session_factory() as session:
+            report = verify_chain(session)
+            objects = sorted(e.object_id for e in session.scalars(select(AuditEntry)))
+        assert report.intact, report.problems
+        assert report.entries == 6
+        assert objects == [str(n) for n in range(6)]
 
     def test_verify_detects_an_edited_entry(self, client, keys, session_factory, database_url):
         candidate_id = create_candidate(client, keys["coach_a"])["id"]
