@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fastapi import Request
-from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy import ARRAY, Connection, Uuid, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -96,6 +96,29 @@ _INSERT_SUBJECTS = insert(_SUBJECT)
 _INSERT_HEAD = insert(_HEAD)
 _MOVE_HEAD = (
     update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+def _entry_param(column: Any) -> Any:
+    return bindparam(f"entry_{column.name}", type_=column.type)
+
+
+# PostgreSQL: the entry, its subjects and the new chain head in ONE statement (data-modifying CTEs; the
+# subjects' foreign key is checked at the end of the statement, when the entry exists): one round trip
+# instead of three. SQLite has no INSERT inside WITH, and its statements cost no round trip.
+_APPEND_PG = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_entry_param(_ENTRY.c.seq), hash=_entry_param(_ENTRY.c.hash))
+    .add_cte(insert(_ENTRY).values({c.name: _entry_param(c) for c in _ENTRY.columns}).cte("new_entry"))
+    .add_cte(
+        insert(_SUBJECT)
+        .from_select(
+            ["seq", "candidate_id"],
+            select(_entry_param(_ENTRY.c.seq), func.unnest(bindparam("subject_ids", type_=ARRAY(Uuid())))),
+        )
+        .cte("new_subjects")
+    )
 )
 
 
@@ -180,10 +203,14 @@ def _append(
         "prev_hash": previous_hash,
     }
     digest = entry_hash(fields)
+    subject_ids = [uuid.UUID(s) for s in fields["subjects"]]
+    if head is not None and connection.dialect.name == "postgresql":
+        params = {f"entry_{name}": value for name, value in fields.items()}
+        connection.execute(_APPEND_PG, {**params, "entry_hash": digest, "subject_ids": subject_ids})
+        return _appended(session, fields, digest)
     connection.execute(_INSERT_ENTRY, [{**fields, "hash": digest}])
-    if fields["subjects"]:
-        subject_rows = [{"seq": fields["seq"], "candidate_id": uuid.UUID(s)} for s in fields["subjects"]]
-        connection.execute(_INSERT_SUBJECTS, subject_rows)
+    if subject_ids:
+        connection.execute(_INSERT_SUBJECTS, [{"seq": fields["seq"], "candidate_id": c} for c in subject_ids])
     if head is None:
         connection.execute(
             _INSERT_HEAD,
@@ -191,6 +218,10 @@ def _append(
         )
     else:
         connection.execute(_MOVE_HEAD, {"new_seq": fields["seq"], "new_hash": digest})
+    return _appended(session, fields, digest)
+
+
+def _appended(session: Session, fields: dict[str, Any], digest: str) -> AuditEntry:
     # A chain head loaded as an object earlier in this transaction (retention) must not keep stale values.
     loaded = session.identity_map.get(session.identity_key(AuditChainHead, 1))
     if loaded is not None:
