@@ -3,13 +3,15 @@
 One :class:`LiveIndex` per app (``app.state.live_index``). It is built from the database on first use (or by
 :func:`warm_up` in a background thread at start) and then kept:
 
-* Freshness. Every write to a candidate or vacancy adds a ``change_event`` row in the same transaction. Before
-  a match request (in the route's dependency, before the request's session takes a database connection; a
-  ranking itself never polls, see ``_ensure_built``) the index polls ``max(seq)`` — at most every
-  ``settings.index_poll_seconds`` — and applies
-  the events it has not seen: it re-reads just those rows and upserts or removes them. A write through THIS
-  app marks the index dirty after its commit (a session event), so the next request polls at once; writes
-  through other workers or hosts are seen within one poll interval.
+* Freshness. Every write to a candidate or vacancy adds a ``change_event`` row in the same transaction. The
+  index polls ``max(seq)`` — at most every ``settings.index_poll_seconds`` — and applies the events it has not
+  seen: it re-reads just those rows and upserts or removes them. A match request's dependency (before the
+  request's session takes a database connection; a ranking itself never polls, see ``_ensure_built``) polls
+  first when the last poll is more than two intervals old, and otherwise, when a poll is due, runs it after
+  its response is sent (:meth:`LiveIndex.fresh_enough`): under load the periodic poll costs no request any
+  latency, and an idle process's first request still polls first. A write through THIS app marks the index
+  dirty after its commit (a session event), so the next request waits for it; writes through other workers
+  or hosts are seen within two poll intervals plus a poll (0.5 s at the default 0.25 s).
 * Sequence gaps. On PostgreSQL a transaction can take seq 10, another seq 11 and commit first. A reader that
   saw 11 but not 10 remembers 10 as a gap and re-reads from below it on every poll until 10 appears or
   :data:`GAP_TTL_SECONDS` pass (a rolled-back transaction leaves a gap that never fills).
@@ -294,6 +296,29 @@ class LiveIndex:
     def is_fresh(self) -> bool:
         """True when the index is built, no write of this process is pending and no poll is due (no I/O)."""
         return self._built and self._applied_commits == self._commits and time.monotonic() < self._next_poll
+
+    def fresh_enough(self) -> bool:
+        """Whether a request may rank now without waiting for I/O; if a poll is due, whether the caller may
+        run it after its response instead of before (no I/O here).
+
+        True when :meth:`is_fresh`, and also when the periodic poll is due but not overdue: the last poll
+        ended less than two poll intervals ago and no write of this process is pending. The caller then
+        ranks at once and runs :meth:`poll_if_due` after sending its response, in the idle time between
+        requests; a ranking thus reflects other processes' writes at most two intervals (plus a poll) late,
+        within the one-second freshness promise at the default interval. False otherwise: the caller must
+        :meth:`ensure_fresh` first (first build, a pending write of this process, or an overdue poll)."""
+        if self.is_fresh():
+            return True
+        if not self._built or self._applied_commits != self._commits:
+            return False
+        return time.monotonic() < self._next_poll + self._poll_seconds
+
+    def poll_if_due(self) -> None:
+        """:meth:`ensure_fresh` for a poll deferred by :meth:`fresh_enough` (after the response is sent)."""
+        try:
+            self.ensure_fresh()
+        except Exception:  # noqa: BLE001 - logged; the next request that finds the poll overdue polls itself
+            logger.warning("deferred poll of the live index failed; the next request polls again")
 
     def ensure_fresh(self) -> None:
         """Build the index on first use; afterwards apply new change events when a poll is due."""

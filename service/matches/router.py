@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from matching.types import MatchFilters
@@ -31,11 +31,16 @@ def fresh_live_index(request: Request) -> LiveIndex:
     return index
 
 
-async def live_index_dependency(request: Request) -> LiveIndex:
+async def live_index_dependency(request: Request, after_response: BackgroundTasks) -> LiveIndex:
     """:func:`fresh_live_index` as a route dependency. Async: most requests find the index fresh and need no
-    worker thread for this; a build or poll (database reads) runs in the threadpool."""
+    worker thread for this; a build or poll (database reads) runs in the threadpool. A periodic poll that is
+    due but not overdue runs after the response (``LiveIndex.fresh_enough``), not before it."""
     index = get_live_index(request.app)
-    if not index.is_fresh():
+    if index.is_fresh():
+        return index
+    if index.fresh_enough():
+        after_response.add_task(index.poll_if_due)
+    else:
         await run_in_threadpool(index.ensure_fresh)
     return index
 
