@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 
+from service.bench import yardstick
 from service.bench.datasets import Scale, ensure_postgres_database, postgres_reason, seed_database
 from service.bench.procs import werkmatch_command
 from service.bench.report import Figure, Report, at_least, at_most
@@ -236,6 +237,11 @@ def run_loadtest(options: LoadOptions) -> Report:
     workdir = options.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     report = Report(scale.name, options.command)
+    log("machine yardstick (fixed work; compare runs and hosts with it)")
+    machine = yardstick.measure()
+    for key, label, unit in yardstick.KEYS:
+        report.add(Figure(key, "0 machine", label, machine[key], unit))
+        log(f"  {label}: {machine[key]} ms")
     users = options.users or max(10, round(options.rate / 4))
     targets = scale.name == "twente" and options.rate >= 200 and options.duration >= 60
     reason = (

@@ -71,3 +71,6 @@ class TestHttpBenchSmoke:
         key = "http_server_cpu_ms_per_request"
         assert results[key] is not None or key in results["not_measured"]
         assert results["database"] == "sqlite"
+        # The host's speed is part of every report (runs on different hosts are compared with it).
+        assert results["machine_python_yardstick_ms"] > 0
+        assert results["machine_numpy_yardstick_ms"] > 0
