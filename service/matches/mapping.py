@@ -342,9 +342,18 @@ def _vacancies_from_rows(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Sequen
         yield row, features
 
 
+#: Whole-table loads read their rows in batches (a server-side cursor on PostgreSQL) instead of buffering all
+#: rows first. On PostgreSQL the buffered rows raised a batch worker's peak RSS by 32 MiB at twente (991 → 959
+#: MiB; the batch's process tree 2,016-2,024 → 1,950 MiB); SQLite was not affected.
+_STREAMED = {"yield_per": 2_000}
+
+
 def load_vacancy_features(session: Session) -> list[VacancyFeatures]:
     """All open vacancies as engine features, ordered by id (deterministic concept-column allocation)."""
-    rows = session.execute(_vacancy_select().where(Vacancy.status == OPEN_VACANCY).order_by(Vacancy.id))
+    rows = session.execute(
+        _vacancy_select().where(Vacancy.status == OPEN_VACANCY).order_by(Vacancy.id),
+        execution_options=_STREAMED,
+    )
     with collector_paused():
         return [features for _row, features in _vacancies_from_rows(rows)]
 
@@ -356,7 +365,7 @@ def load_candidate_features(
     statement = _candidate_select().where(Candidate.status == ACTIVE_CANDIDATE)
     if municipalities is not None:
         statement = statement.where(Candidate.municipality.in_(sorted(municipalities)))
-    rows = session.execute(statement.order_by(Candidate.id))
+    rows = session.execute(statement.order_by(Candidate.id), execution_options=_STREAMED)
     with collector_paused():
         return [features for _row, features in _candidates_from_rows(rows)]
 
