@@ -237,11 +237,7 @@ def run_loadtest(options: LoadOptions) -> Report:
     workdir = options.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     report = Report(scale.name, options.command)
-    log("machine yardstick (fixed work; compare runs and hosts with it)")
-    machine = yardstick.measure()
-    for key, label, unit in yardstick.KEYS:
-        report.add(Figure(key, "0 machine", label, machine[key], unit))
-        log(f"  {label}: {machine[key]} ms")
+    yardstick.record(report, log)
     users = options.users or max(10, round(options.rate / 4))
     targets = scale.name == "twente" and options.rate >= 200 and options.duration >= 60
     reason = (

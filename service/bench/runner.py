@@ -139,10 +139,7 @@ def run_bench(options: BenchOptions) -> Report:
         report.context["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
     rec = _Recorder(report, _targets(scale.name), options.log)
     log = options.log
-    log("machine yardstick (fixed work; compare runs and hosts with it)")
-    machine = yardstick.measure()
-    for key, label, unit in yardstick.KEYS:
-        rec.add(key, "0 machine", label, machine[key], unit)
+    yardstick.record(report, log)
 
     # -- data sets ------------------------------------------------------------------------------------------
     sqlite_url = f"sqlite:///{(workdir / f'bench-{scale.name}.db').resolve()}"

@@ -15,16 +15,13 @@ Each is the best of ``repeats`` runs (the best run is the least disturbed by oth
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["KEYS", "measure"]
+from service.bench.report import Figure, Report
 
-#: (key, label, unit) of the two yardstick figures.
-KEYS = [
-    ("machine_python_yardstick_ms", "pure-Python yardstick, fixed work, 1 core (lower is faster)", " ms"),
-    ("machine_numpy_yardstick_ms", "numpy yardstick, fixed work, 1 thread (lower is faster)", " ms"),
-]
+__all__ = ["KEYS", "measure", "record"]
 
 
 def _python_work() -> int:
@@ -48,7 +45,7 @@ def _numpy_work(rng: np.random.Generator) -> float:
     return float(np.add.reduceat(gathered[order], np.arange(0, gathered.size, 1_000)).sum())
 
 
-def _best_ms(work, repeats: int) -> float:  # noqa: ANN001 - a zero-argument callable
+def _best_ms(work: Callable[[], object], repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
@@ -57,10 +54,29 @@ def _best_ms(work, repeats: int) -> float:  # noqa: ANN001 - a zero-argument cal
     return round(best * 1000, 2)
 
 
+#: (key, label, work) of the yardstick figures, in report order; every figure is in milliseconds.
+_FIGURES: list[tuple[str, str, Callable[[np.random.Generator], object]]] = [
+    (
+        "machine_python_yardstick_ms",
+        "pure-Python yardstick, fixed work, 1 core (lower is faster)",
+        lambda _rng: _python_work(),
+    ),
+    ("machine_numpy_yardstick_ms", "numpy yardstick, fixed work, 1 thread (lower is faster)", _numpy_work),
+]
+#: The yardstick's figure keys.
+KEYS = [key for key, _label, _work in _FIGURES]
+
+
 def measure(repeats: int = 5) -> dict[str, float]:
     """The yardstick figures by key (milliseconds, best of ``repeats``)."""
     rng = np.random.default_rng(0)
-    return {
-        "machine_python_yardstick_ms": _best_ms(_python_work, repeats),
-        "machine_numpy_yardstick_ms": _best_ms(lambda: _numpy_work(rng), repeats),
-    }
+    return {key: _best_ms(lambda work=work: work(rng), repeats) for key, _label, work in _FIGURES}
+
+
+def record(report: Report, log: Callable[[str], None]) -> None:
+    """Measure the yardstick and add its figures to ``report`` (section "0 machine"), logging each."""
+    log("machine yardstick (fixed work; compare runs and hosts with it)")
+    values = measure()
+    for key, label, _work in _FIGURES:
+        figure = report.add(Figure(key, "0 machine", label, values[key], " ms"))
+        log(f"  {label}: {figure.shown()}")
