@@ -8,12 +8,19 @@ speed in view, and a missed target can be told apart from a slow host.
 * ``python``: interpreter-bound work like a request's (dict and set operations, string formatting, small
   integer arithmetic, attribute access), single core.
 * ``numpy``: array work like the batch engine's (gathers, a sort, a reduction), single thread.
+* ``thread hand-off``: round trips between two threads through queues, as a web request makes between the
+  event loop and the worker thread that runs its route. Its cost is the kernel's (futex wake-ups), not the
+  interpreter's, and it differs between virtual machines independently of the other two: session 7's host
+  ran the Python yardstick faster than session 6's, and the engine too, yet spent more server CPU per HTTP
+  request; a round trip took it 110–170 µs (wall), most of it CPU.
 
 Each is the best of ``repeats`` runs (the best run is the least disturbed by other processes).
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable
 
@@ -45,6 +52,30 @@ def _numpy_work(rng: np.random.Generator) -> float:
     return float(np.add.reduceat(gathered[order], np.arange(0, gathered.size, 1_000)).sum())
 
 
+HANDOFF_ROUND_TRIPS = 500
+
+
+def _handoff_work() -> int:
+    """:data:`HANDOFF_ROUND_TRIPS` round trips: the caller puts a number, a second thread answers it (through
+    ``queue.Queue``, as anyio's worker threads take their calls)."""
+    requests: queue.Queue[int | None] = queue.Queue()
+    replies: queue.Queue[int] = queue.Queue()
+
+    def answer() -> None:
+        while (item := requests.get()) is not None:
+            replies.put(item + 1)
+
+    worker = threading.Thread(target=answer, daemon=True)
+    worker.start()
+    total = 0
+    for i in range(HANDOFF_ROUND_TRIPS):
+        requests.put(i)
+        total += replies.get()
+    requests.put(None)
+    worker.join()
+    return total
+
+
 def _best_ms(work: Callable[[], object], repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
@@ -62,6 +93,11 @@ _FIGURES: list[tuple[str, str, Callable[[np.random.Generator], object]]] = [
         lambda _rng: _python_work(),
     ),
     ("machine_numpy_yardstick_ms", "numpy yardstick, fixed work, 1 thread (lower is faster)", _numpy_work),
+    (
+        "machine_thread_handoff_ms",
+        f"thread hand-off yardstick, {HANDOFF_ROUND_TRIPS} round trips between 2 threads (lower is faster)",
+        lambda _rng: _handoff_work(),
+    ),
 ]
 #: The yardstick's figure keys.
 KEYS = [key for key, _label, _work in _FIGURES]

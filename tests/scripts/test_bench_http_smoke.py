@@ -74,3 +74,4 @@ class TestHttpBenchSmoke:
         # The host's speed is part of every report (runs on different hosts are compared with it).
         assert results["machine_python_yardstick_ms"] > 0
         assert results["machine_numpy_yardstick_ms"] > 0
+        assert results["machine_thread_handoff_ms"] > 0

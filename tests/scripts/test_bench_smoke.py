@@ -23,6 +23,7 @@ PG_URL = "postgresql://postgres@127.0.0.1:5432/werkmatch_bench_smoke"
 ALWAYS = (
     "machine_python_yardstick_ms",
     "machine_numpy_yardstick_ms",
+    "machine_thread_handoff_ms",
     "engine_live_c2v_p50_ms",
     "engine_live_c2v_p95_ms",
     "engine_live_c2v_p99_ms",
