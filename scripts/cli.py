@@ -114,7 +114,22 @@ def serve(
     upgrade(_settings().database_url)
     os.environ.setdefault("WERKMATCH_WARM_INDEX_ON_START", "true")
     uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=False)
+                log_level="info", proxy_headers=False, access_log=False, log_config=_log_config())
+
+
+def _log_config() -> dict[str, object]:
+    """uvicorn's logging, with werkmatch's access log in place of uvicorn's.
+
+    uvicorn's access line carries the query string, and a coach's candidate search puts a name there
+    (``GET /api/v1/candidates?q=...``). ``werkmatch.access`` (service/middleware.py) logs request id, method,
+    path, status and time, never query strings or bodies, through the same redacting handler."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["werkmatch"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 @app.command()
@@ -194,7 +209,8 @@ def demo(
     import uvicorn
 
     os.environ.setdefault("WERKMATCH_WARM_INDEX_ON_START", "true")
-    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, log_level="info",
+                access_log=False, log_config=_log_config())
 
 
 @eval_app.command("ranking")

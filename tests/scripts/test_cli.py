@@ -108,6 +108,10 @@ class TestServe:
             assert created.status_code == 201
             assert "111222333" not in created.text
             cid = created.json()["id"]
+            # A coach's search puts a name in the query string; the access log must not keep it.
+            found = httpx.get(f"{base}/api/v1/candidates", params={"q": "El Idrissi"}, headers=auth)
+            assert found.status_code == 200
+            assert found.json()["total"] == 1
             assert httpx.get(f"{base}/api/v1/candidates/{cid}",
                              headers={"Authorization": f"Bearer {employer}"}).status_code == 404
             vacancy = httpx.post(f"{base}/api/v1/vacancies", json=vacancy_payload(),
@@ -122,6 +126,10 @@ class TestServe:
             _out, err = process.communicate(timeout=30)
         assert "111222333" not in err
         assert coach not in err
+        # The access log is werkmatch's (method, path, status): no query strings, so no names.
+        assert "method=GET path=/api/v1/candidates status=200" in err
+        assert "Idrissi" not in err
+        assert "q=" not in err
 
 
 @pytest.mark.slow
