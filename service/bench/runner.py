@@ -408,7 +408,7 @@ def _engine_parts(
             rec.add(
                 "engine_batch_pairs_per_s",
                 "3 loop vs batch engine",
-                f"batch engine in-process, both directions, {result.batch_workers} threads",
+                f"batch engine, indexes in memory, both directions, {result.batch_workers} forked workers",
                 round(result.batch_pairs_per_second),
                 " pairs/s",
             )

@@ -12,7 +12,7 @@ speed in view, and a missed target can be told apart from a slow host.
   event loop and the worker thread that runs its route. Its cost is the kernel's (futex wake-ups), not the
   interpreter's, and it differs between virtual machines independently of the other two: session 7's host
   ran the Python yardstick faster than session 6's, and the engine too, yet spent more server CPU per HTTP
-  request; a round trip took it 110–170 µs (wall), most of it CPU.
+  request; a round trip took it 84–170 µs (wall), most of it CPU.
 
 Each is the best of ``repeats`` runs (the best run is the least disturbed by other processes).
 """
