@@ -960,7 +960,7 @@ class _ClassTables:
     cell with any unmet hard requirement sums to ≤ _OK_MIN."""
 
     engine: MatchEngine
-    c_off: list[npt.NDArray[np.int32]]  # per table: candidate class × width, per candidate row
+    c_cls: list[npt.NDArray[np.int32]]  # per table: candidate class, per candidate row
     v_ids: list[npt.NDArray[np.int32]]  # per table: vacancy class, per vacancy row
     tables: list[npt.NDArray[np.int32]]  # per table: contribution + unmet · 2¹⁶, flat
     shapes: list[tuple[int, int]]  # per table: (candidate classes, vacancy classes); the first is travel
@@ -986,7 +986,7 @@ class _ClassTables:
             for factor in combined:
                 key = _FACTOR_KEYS[factor]
                 groups.append(((factor,), _subclasses(cands, key), _subclasses(vacs, key)))
-        c_off: list[npt.NDArray[np.int32]] = []
+        c_classes: list[npt.NDArray[np.int32]] = []
         v_ids: list[npt.NDArray[np.int32]] = []
         tables: list[npt.NDArray[np.int32]] = []
         shapes: list[tuple[int, int]] = []
@@ -1005,11 +1005,11 @@ class _ClassTables:
                 if result.unmet is not None:
                     table += np.asarray(result.unmet, dtype=np.int64) * _UNMET_SHIFT
             table = np.where(table >= _UNMET_SHIFT, np.int64(_BAD), table)
-            c_off.append((c_cls.astype(np.int64) * n_v).astype(np.int32))
+            c_classes.append(c_cls.astype(np.int32))
             v_ids.append(v_cls.astype(np.int32))
             tables.append(table.astype(np.int32))
             shapes.append((n_c, n_v))
-        return cls(engine, c_off, v_ids, tables, shapes)
+        return cls(engine, c_classes, v_ids, tables, shapes)
 
     def oriented(
         self, candidates_query: bool, within: npt.NDArray[np.bool_]
@@ -1019,10 +1019,9 @@ class _ClassTables:
         table _BAD where a pair is out of reach. The other tables are shared views, not copies (a worker's
         memory is tight): for vacancies as queries, the transpose of the candidate-major table."""
         out = []
-        for i, (c_off, v_ids, table, (n_c, n_v)) in enumerate(
-            zip(self.c_off, self.v_ids, self.tables, self.shapes, strict=True)
+        for i, (c_cls, v_ids, table, (n_c, n_v)) in enumerate(
+            zip(self.c_cls, self.v_ids, self.tables, self.shapes, strict=True)
         ):
-            c_cls = (c_off // np.int32(max(n_v, 1))).astype(np.int32)
             square = table.reshape(n_c, n_v)
             if not candidates_query:
                 square = square.T
@@ -1043,8 +1042,10 @@ class _ClassTables:
         del comp
         c_axis = (slice(None), None) if block.candidates_query else (None, slice(None))
         v_axis = (None, slice(None)) if block.candidates_query else (slice(None), None)
-        for c_off, v_ids, table in zip(self.c_off, self.v_ids, self.tables, strict=True):
-            total += table[c_off[block.c_rows][c_axis] + v_ids[block.v_rows][v_axis]]
+        for c_cls, v_ids, table, (_n_c, n_v) in zip(
+            self.c_cls, self.v_ids, self.tables, self.shapes, strict=True
+        ):
+            total += table[(c_cls[block.c_rows] * np.int32(n_v))[c_axis] + v_ids[block.v_rows][v_axis]]
         return total
 
 
