@@ -286,6 +286,22 @@ class BatchContext:
             out[rows_of, part.indices + shift] = part.data
         return out
 
+    def competence_bound(self) -> _CompetenceBound | None:
+        """What bounds a pair's competence points from above without the concept sums (see
+        :class:`_CompetenceBound`); None where the counts would not bound the overlaps (a held or listed-extra
+        value other than 0 or 1)."""
+        if "competence_bound" not in self._dense:
+            found = None
+            held = self.cands.matrix("held")
+            extra = self.vacs.matrix("listed_extra")
+            if all(
+                m.nnz == 0 or (float(m.data.min()) >= 0.0 and float(m.data.max()) <= 1.0)
+                for m in (held, extra)
+            ):
+                found = _CompetenceBound.build(self, held, extra)
+            self._dense["competence_bound"] = found  # type: ignore[assignment]
+        return self._dense["competence_bound"]  # type: ignore[return-value]
+
     def profile_by_candidate(self) -> FloatArray:
         """Per occupation profile (rows, plus a zero row for "no profile") and candidate: held concepts of
         the candidate in the profile."""
@@ -296,6 +312,66 @@ class BatchContext:
                 [per, np.zeros((1, per.shape[1]))], axis=0
             )
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class _CompetenceBound:
+    """An upper bound of the competence points of every pair, from counts, at the cost of a factor table.
+
+    With an occupation profile the factor scores (1 − profile_share) · coverage + profile_share · fit, where
+    coverage ≤ 1 and fit = (held concepts in the profile + held concepts among the listed extras) / held. The
+    first count is exact per (profile, candidate); the second is at most min(listed extras, held) when every
+    value is 0 or 1. ``points[held, n]`` is the factor's own arithmetic on coverage 1 and numerator n (so a
+    bound is exact where the pair's sums are, and never below: each step is monotone in n); a vacancy without
+    a profile scores coverage alone, ≤ 1, and its profile row points past every real numerator, at columns
+    holding the factor's maximum.
+    """
+
+    by_profile: npt.NDArray[np.integer[Any]]  # (profiles + 1) × candidates: held concepts in the profile
+    vac_profile: IntArray  # per vacancy: its profile row (the last, "no profile" row where it has none)
+    held: IntArray  # per candidate: held concepts
+    extra: IntArray  # per vacancy: listed extras
+    points: npt.NDArray[np.int32]  # flat (held × width): points bound for (held, numerator)
+    width: int
+
+    @classmethod
+    def build(cls, ctx: BatchContext, held: sp.csr_matrix, extra: sp.csr_matrix) -> _CompetenceBound:
+        engine = ctx.engine
+        thresholds = engine.algorithm.thresholds
+        share = thresholds["profile_share"]
+        weight = engine._weights100["competences"]
+        held_n = np.diff(held.indptr).astype(np.int64)
+        extra_n = np.diff(extra.indptr).astype(np.int64)
+        per = ctx.profile_by_candidate()
+        h_max = int(held_n.max()) if held_n.size else 0
+        top = int(np.ceil(per.max())) if per.size else 0
+        # Numerators with a profile are ≤ top + h_max; the "no profile" row starts above them.
+        none_at = top + h_max + 1
+        width = none_at + h_max + 1
+        by_profile = np.ceil(per).astype(np.int16 if none_at < 2**15 else np.int32)
+        by_profile[-1, :] = none_at
+        h = np.arange(h_max + 1, dtype=np.float64)[:, None]
+        n = np.arange(width, dtype=np.float64)[None, :]
+        fit = n / np.maximum(h, 1.0)
+        points = np.rint(((1.0 - share) * 1.0 + share * fit) * weight).astype(np.int32)
+        points[:, none_at:] = engine._competences_max
+        profile = ctx.vacs.array("profile").astype(np.int64)
+        vac_profile = np.where(profile >= 0, profile, per.shape[0] - 1)
+        return cls(by_profile, vac_profile, held_n, extra_n, points.ravel(), width)
+
+    def grid(self, candidates_query: bool, rows: IntArray, targets: IntArray) -> npt.NDArray[np.int32]:
+        """The bound for query rows × targets (candidates or vacancies as the query)."""
+        if candidates_query:
+            counts = np.take(self.by_profile[:, rows], self.vac_profile[targets], axis=0).T
+            held = self.held[rows][:, None]
+            extra = self.extra[targets][None, :]
+        else:
+            counts = np.take(self.by_profile[self.vac_profile[rows]], targets, axis=1)
+            held = self.held[targets][None, :]
+            extra = self.extra[rows][:, None]
+        at = counts + np.minimum(held, extra).astype(np.int32)
+        at += (held * self.width).astype(np.int32)
+        return np.take(self.points, at)
 
 
 def _widen(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
@@ -698,8 +774,17 @@ class _GridJob:
         base += np.take(np.where(compatible, np.int32(0), _BAD), d.t_sig[targets], axis=1)
         comp_max = ctx.engine._competences_max
         low = _kth_lower_bound(base, k)
-        # Every cell that can be in a row's top k: base + comp_max ≥ low (the bar below is ≥ low).
-        flat = np.flatnonzero(base >= np.maximum(low.astype(np.int64) - comp_max, _OK_MIN + 1)[:, None])
+        bound = ctx.competence_bound()
+        if bound is None:
+            # Every cell that can be in a row's top k: base + comp_max ≥ low (the bar below is ≥ low).
+            flat = np.flatnonzero(base >= np.maximum(low.astype(np.int64) - comp_max, _OK_MIN + 1)[:, None])
+            ub0 = None
+        else:
+            # The same with each cell's own bound of the competence points instead of the factor's maximum.
+            ub = bound.grid(self.candidates_query, rows, targets)
+            ub += base
+            flat = np.flatnonzero((ub >= np.maximum(low, _OK_MIN + 1)[:, None]) & (base > _OK_MIN))
+            ub0 = ub.ravel()[flat]  # base + bound per candidate cell
         if flat.size == 0:
             return none
         r0, c0 = np.divmod(flat, m)  # (faster than a two-dimensional nonzero)
@@ -720,11 +805,13 @@ class _GridJob:
         has_bar = ends - starts >= k
         bar = np.full(rows.size, np.iinfo(np.int64).max, dtype=np.int64)
         bar[has_bar] = s1[order[starts[has_bar] + k - 1]]
-        # Other cells that can still reach the bar: base + comp_max >= bar, base below the first cut.
-        lo2 = np.where(has_bar, bar - comp_max, np.iinfo(np.int64).max)
+        # Other cells that can still reach the bar: base + bound ≥ bar, base below the first cut.
         rest = ~first  # not scored in the first round
         r2, c2, b2 = r0[rest], c0[rest], b0[rest]
-        reach = b2 >= lo2[r2]
+        if ub0 is None:
+            reach = b2 >= np.where(has_bar, bar - comp_max, np.iinfo(np.int64).max)[r2]
+        else:
+            reach = ub0[rest] >= np.where(has_bar, bar, np.iinfo(np.int64).max)[r2]
         r2, c2, b2 = r2[reach], c2[reach], b2[reach]
         if r2.size:
             s2 = b2.astype(np.int64) + pairs.competence_points(r2, c2)

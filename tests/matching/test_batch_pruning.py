@@ -150,3 +150,41 @@ def test_slot_sums_equal_expanded_sums(world, monkeypatch, candidates_query: boo
     ctx._dense.pop("slots", None)
     _assert_same(results[0], results[1])
     _assert_same(_run_grid(mb._GridJob(ctx, candidates_query, 25), rows), results[1])
+
+
+@pytest.mark.parametrize("candidates_query", [True, False])
+def test_competence_bound_is_an_upper_bound(world, candidates_query: bool) -> None:  # type: ignore[no-untyped-def]
+    """Every pair's competence points are at most the count-based bound that prunes cells before the concept
+    sums; the bound is below the factor's maximum for most pairs (else it would prune nothing), and equals it
+    for vacancies without an occupation profile."""
+    ctx = world
+    bound = ctx.competence_bound()
+    assert bound is not None
+    d = ctx.direction(candidates_query)
+    rows = ctx.query_rows(candidates_query, None)[:60]
+    targets = d.t_rows
+    grid = bound.grid(candidates_query, rows, targets)
+    assert grid.shape == (rows.size, targets.size)
+    ri, ci = (a.ravel() for a in np.indices(grid.shape))
+    pairs = mb._PairSource(ctx, candidates_query, rows, targets, {})
+    points = pairs.competence_points(ri, ci).reshape(grid.shape)
+    pairs.close()
+    assert (points <= grid).all()
+    comp_max = ctx.engine._competences_max
+    assert (grid < comp_max).mean() > 0.5
+    no_profile = ctx.vacs.array("profile") < 0
+    if candidates_query:
+        assert (grid[:, no_profile[targets]] == comp_max).all()
+    else:
+        assert (grid[no_profile[rows], :] == comp_max).all()
+
+
+@pytest.mark.parametrize("candidates_query", [True, False])
+def test_pruning_without_the_competence_bound(world, monkeypatch, candidates_query: bool) -> None:  # type: ignore[no-untyped-def]
+    """Where the bound does not apply (held or listed-extra values other than 0 and 1), cells are pruned with
+    the factor's maximum instead, with the same results."""
+    ctx = world
+    rows = ctx.query_rows(candidates_query, None)
+    expected = _run_grid(mb._GridJob(ctx, candidates_query, 20), rows)
+    monkeypatch.setattr(mb.BatchContext, "competence_bound", lambda self: None)
+    _assert_same(mb._GridJob(ctx, candidates_query, 20).run(rows), expected)
