@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from matching.encoding import EncodedCandidate, EncodedVacancy, dyadic
 from matching.engine import MatchEngine
 from matching.factors import FACTORS
+from matching.factors.competences import points_bound
 from matching.index import CandidateIndex, PairBlock, VacancyIndex, chord_to_km
 
 __all__ = ["batch_top_k"]
@@ -316,15 +317,15 @@ class BatchContext:
 
 @dataclass(frozen=True, slots=True)
 class _CompetenceBound:
-    """An upper bound of the competence points of every pair, from counts, at the cost of a factor table.
+    """An upper bound of the competence points of a pair from counts, a few look-ups per pair.
 
     With an occupation profile the factor scores (1 − profile_share) · coverage + profile_share · fit, where
     coverage ≤ 1 and fit = (held concepts in the profile + held concepts among the listed extras) / held. The
     first count is exact per (profile, candidate); the second is at most min(listed extras, held) when every
-    value is 0 or 1. ``points[held, n]`` is the factor's own arithmetic on coverage 1 and numerator n (so a
-    bound is exact where the pair's sums are, and never below: each step is monotone in n); a vacancy without
-    a profile scores coverage alone, ≤ 1, and its profile row points past every real numerator, at columns
-    holding the factor's maximum.
+    value is 0 or 1. ``points[held, n]`` is :func:`matching.factors.competences.points_bound` (the factor's
+    own arithmetic on coverage 1 and numerator n, never below the pair's points); a vacancy without a profile
+    scores coverage alone, ≤ 1, and its profile row points past every real numerator, at columns holding the
+    factor's maximum.
     """
 
     by_profile: npt.NDArray[np.integer[Any]]  # (profiles + 1) × candidates: held concepts in the profile
@@ -337,9 +338,6 @@ class _CompetenceBound:
     @classmethod
     def build(cls, ctx: BatchContext, held: sp.csr_matrix, extra: sp.csr_matrix) -> _CompetenceBound:
         engine = ctx.engine
-        thresholds = engine.algorithm.thresholds
-        share = thresholds["profile_share"]
-        weight = engine._weights100["competences"]
         held_n = np.diff(held.indptr).astype(np.int64)
         extra_n = np.diff(extra.indptr).astype(np.int64)
         per = ctx.profile_by_candidate()
@@ -350,27 +348,24 @@ class _CompetenceBound:
         width = none_at + h_max + 1
         by_profile = np.ceil(per).astype(np.int16 if none_at < 2**15 else np.int32)
         by_profile[-1, :] = none_at
-        h = np.arange(h_max + 1, dtype=np.float64)[:, None]
-        n = np.arange(width, dtype=np.float64)[None, :]
-        fit = n / np.maximum(h, 1.0)
-        points = np.rint(((1.0 - share) * 1.0 + share * fit) * weight).astype(np.int32)
+        points = points_bound(
+            np.arange(h_max + 1)[:, None],
+            np.arange(width)[None, :],
+            engine.algorithm.thresholds,
+            engine._weights100["competences"],
+        )
+        points = np.minimum(points, engine._competences_max).astype(np.int32)  # a score is at most 1
         points[:, none_at:] = engine._competences_max
         profile = ctx.vacs.array("profile").astype(np.int64)
         vac_profile = np.where(profile >= 0, profile, per.shape[0] - 1)
         return cls(by_profile, vac_profile, held_n, extra_n, points.ravel(), width)
 
-    def grid(self, candidates_query: bool, rows: IntArray, targets: IntArray) -> npt.NDArray[np.int32]:
-        """The bound for query rows × targets (candidates or vacancies as the query)."""
-        if candidates_query:
-            counts = np.take(self.by_profile[:, rows], self.vac_profile[targets], axis=0).T
-            held = self.held[rows][:, None]
-            extra = self.extra[targets][None, :]
-        else:
-            counts = np.take(self.by_profile[self.vac_profile[rows]], targets, axis=1)
-            held = self.held[targets][None, :]
-            extra = self.extra[rows][:, None]
-        at = counts + np.minimum(held, extra).astype(np.int32)
-        at += (held * self.width).astype(np.int32)
+    def cells(self, candidates: IntArray, vacancies: IntArray) -> IntArray:
+        """The bound per pair (candidate row, vacancy row)."""
+        held = self.held[candidates]
+        at = self.by_profile[self.vac_profile[vacancies], candidates].astype(np.int64)
+        at += np.minimum(held, self.extra[vacancies])
+        at += held * self.width
         return np.take(self.points, at)
 
 
@@ -774,21 +769,21 @@ class _GridJob:
         base += np.take(np.where(compatible, np.int32(0), _BAD), d.t_sig[targets], axis=1)
         comp_max = ctx.engine._competences_max
         low = _kth_lower_bound(base, k)
-        bound = ctx.competence_bound()
-        if bound is None:
-            # Every cell that can be in a row's top k: base + comp_max ≥ low (the bar below is ≥ low).
-            flat = np.flatnonzero(base >= np.maximum(low.astype(np.int64) - comp_max, _OK_MIN + 1)[:, None])
-            ub0 = None
-        else:
-            # The same with each cell's own bound of the competence points instead of the factor's maximum.
-            ub = bound.grid(self.candidates_query, rows, targets)
-            ub += base
-            flat = np.flatnonzero((ub >= np.maximum(low, _OK_MIN + 1)[:, None]) & (base > _OK_MIN))
-            ub0 = ub.ravel()[flat]  # base + bound per candidate cell
+        # Every cell that can be in a row's top k: base + comp_max ≥ low (the bar below is ≥ low).
+        flat = np.flatnonzero(base >= np.maximum(low.astype(np.int64) - comp_max, _OK_MIN + 1)[:, None])
         if flat.size == 0:
             return none
         r0, c0 = np.divmod(flat, m)  # (faster than a two-dimensional nonzero)
         b0 = base.ravel()[flat]
+        # Candidates as queries: each cell's own bound of the competence points from counts, then the same
+        # cut with it, so fewer pairs are summed below. (Vacancies as queries take their sums from products
+        # computed per block, where fewer pairs save little.)
+        bound = ctx.competence_bound() if self.candidates_query else None
+        ub0 = None
+        if bound is not None:
+            ub0 = b0.astype(np.int64) + bound.cells(rows[r0], targets[c0])
+            keep = ub0 >= low[r0]
+            r0, c0, b0, ub0 = r0[keep], c0[keep], b0[keep], ub0[keep]
         first = b0 >= low[r0]
         ri, ci, b1 = r0[first], c0[first], b0[first]
         pairs = _PairSource(ctx, self.candidates_query, rows, targets, self._scratch)

@@ -60,6 +60,19 @@ def score(block: PairBlock, thresholds: Mapping[str, float]) -> FactorScores:
     return FactorScores(np.broadcast_to(s, block.shape))
 
 
+def points_bound(
+    held: np.ndarray, numerator: np.ndarray, thresholds: Mapping[str, float], weight: float
+) -> np.ndarray:
+    """An upper bound of rint(score × ``weight``) for pairs with an occupation profile, from counts: ``held``
+    the candidate's held concepts, ``numerator`` at least the profile overlap that :func:`score` divides by
+    them (for instance the held concepts in the profile plus min(listed extras, held) where every value is
+    0 or 1). It is :func:`score`'s own arithmetic with coverage 1 (its maximum), so it is never below the
+    score's points, and it grows with the numerator. Used to prune pairs before their concept sums."""
+    share = thresholds["profile_share"]
+    fit = np.asarray(numerator, dtype=np.float64) / np.maximum(np.asarray(held, dtype=np.float64), 1.0)
+    return np.rint(((1.0 - share) * 1.0 + share * fit) * weight).astype(np.int64)
+
+
 def credits(candidate_skills: Mapping[str, float], wanted: frozenset[str]) -> float:
     """Σ credit of the candidate for the wanted concepts (order-free: credits are dyadic)."""
     return float(sum(candidate_skills.get(k, 0.0) for k in sorted(wanted)))

@@ -163,9 +163,9 @@ def test_competence_bound_is_an_upper_bound(world, candidates_query: bool) -> No
     d = ctx.direction(candidates_query)
     rows = ctx.query_rows(candidates_query, None)[:60]
     targets = d.t_rows
-    grid = bound.grid(candidates_query, rows, targets)
-    assert grid.shape == (rows.size, targets.size)
-    ri, ci = (a.ravel() for a in np.indices(grid.shape))
+    ri, ci = (a.ravel() for a in np.indices((rows.size, targets.size)))
+    c_rows, v_rows = (rows[ri], targets[ci]) if candidates_query else (targets[ci], rows[ri])
+    grid = bound.cells(c_rows, v_rows).reshape(rows.size, targets.size)
     pairs = mb._PairSource(ctx, candidates_query, rows, targets, {})
     points = pairs.competence_points(ri, ci).reshape(grid.shape)
     pairs.close()
