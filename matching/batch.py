@@ -739,7 +739,8 @@ class _GridJob:
         an integer in [0, comp_max]. Per row, the k-th best base is a lower bound of the k-th best score:
         competences are scored for the cells at or above it first, the k-th best of those exact scores is a
         higher bar, and then only cells whose base + comp_max reaches the bar are scored as well. Cells below
-        cannot be in the top k (their score is below k others')."""
+        cannot be in the top k (their score is below k others'). With candidates as queries, each cell's own
+        bound (:class:`_CompetenceBound`) replaces comp_max in both cuts."""
         ctx = self.context
         d = direction
         empty = np.zeros(0, dtype=np.int64)
