@@ -303,14 +303,17 @@ class BatchContext:
             self._dense["competence_bound"] = found  # type: ignore[assignment]
         return self._dense["competence_bound"]  # type: ignore[return-value]
 
-    def profile_by_candidate(self) -> FloatArray:
+    def profile_by_candidate(self) -> npt.NDArray[Any]:
         """Per occupation profile (rows, plus a zero row for "no profile") and candidate: held concepts of
-        the candidate in the profile."""
+        the candidate in the profile. Counts are whole numbers (every value 1), so they are kept as int16
+        (a quarter of float64's memory; readers add them to float64 sums, exactly); float64 otherwise."""
         found = self._dense.get("profile_by_candidate")
         if found is None:
-            per = (self.product("profiles") @ self.product("held.T")).toarray().astype(np.float64)
+            per = (self.product("profiles") @ self.product("held.T")).toarray()
+            whole = per.size == 0 or (float(per.max()) < 2**15 and bool(np.all(per == np.rint(per))))
+            dtype = np.int16 if whole else np.float64
             found = self._dense["profile_by_candidate"] = np.concatenate(
-                [per, np.zeros((1, per.shape[1]))], axis=0
+                [per.astype(dtype), np.zeros((1, per.shape[1]), dtype=dtype)], axis=0
             )
         return found
 
@@ -324,14 +327,15 @@ class _CompetenceBound:
     first count is exact per (profile, candidate); the second is at most min(listed extras, held) when every
     value is 0 or 1. ``points[held, n]`` is :func:`matching.factors.competences.points_bound` (the factor's
     own arithmetic on coverage 1 and numerator n, never below the pair's points); a vacancy without a profile
-    scores coverage alone, ≤ 1, and its profile row points past every real numerator, at columns holding the
+    scores coverage alone, ≤ 1, and its numerator is moved past every real one, to columns holding the
     factor's maximum.
     """
 
     by_profile: npt.NDArray[np.integer[Any]]  # (profiles + 1) × candidates: held concepts in the profile
-    vac_profile: IntArray  # per vacancy: its profile row (the last, "no profile" row where it has none)
+    vac_profile: IntArray  # per vacancy: its profile row (the last, zero row where it has none)
     held: IntArray  # per candidate: held concepts
     extra: IntArray  # per vacancy: listed extras
+    past: IntArray  # per vacancy: 0, or for one without a profile an offset past every real numerator
     points: npt.NDArray[np.int32]  # flat (held × width): points bound for (held, numerator)
     width: int
 
@@ -343,11 +347,11 @@ class _CompetenceBound:
         per = ctx.profile_by_candidate()
         h_max = int(held_n.max()) if held_n.size else 0
         top = int(np.ceil(per.max())) if per.size else 0
-        # Numerators with a profile are ≤ top + h_max; the "no profile" row starts above them.
+        # Numerators with a profile are ≤ top + h_max; those of vacancies without one start above them.
         none_at = top + h_max + 1
         width = none_at + h_max + 1
-        by_profile = np.ceil(per).astype(np.int16 if none_at < 2**15 else np.int32)
-        by_profile[-1, :] = none_at
+        # The count table itself where it holds whole numbers (no copy), else its ceiling.
+        by_profile = per if per.dtype.kind == "i" else np.ceil(per).astype(np.int64)
         points = points_bound(
             np.arange(h_max + 1)[:, None],
             np.arange(width)[None, :],
@@ -358,13 +362,15 @@ class _CompetenceBound:
         points[:, none_at:] = engine._competences_max
         profile = ctx.vacs.array("profile").astype(np.int64)
         vac_profile = np.where(profile >= 0, profile, per.shape[0] - 1)
-        return cls(by_profile, vac_profile, held_n, extra_n, points.ravel(), width)
+        past = np.where(profile >= 0, 0, none_at).astype(np.int64)
+        return cls(by_profile, vac_profile, held_n, extra_n, past, points.ravel(), width)
 
     def cells(self, candidates: IntArray, vacancies: IntArray) -> IntArray:
         """The bound per pair (candidate row, vacancy row)."""
         held = self.held[candidates]
         at = self.by_profile[self.vac_profile[vacancies], candidates].astype(np.int64)
         at += np.minimum(held, self.extra[vacancies])
+        at += self.past[vacancies]
         at += held * self.width
         return np.take(self.points, at)
 
