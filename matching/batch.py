@@ -785,9 +785,11 @@ class _GridJob:
         # Candidates as queries: each cell's own bound of the competence points from counts, then the same
         # cut with it, so fewer pairs are summed below. (Vacancies as queries take their sums from products
         # computed per block, where fewer pairs save little.)
+        # Without it, every cell's bound is comp_max (the cut above).
         bound = ctx.competence_bound() if self.candidates_query else None
-        ub0 = None
-        if bound is not None:
+        if bound is None:
+            ub0 = b0.astype(np.int64) + comp_max
+        else:
             ub0 = b0.astype(np.int64) + bound.cells(rows[r0], targets[c0])
             keep = ub0 >= low[r0]
             r0, c0, b0, ub0 = r0[keep], c0[keep], b0[keep], ub0[keep]
@@ -810,10 +812,7 @@ class _GridJob:
         # Other cells that can still reach the bar: base + bound ≥ bar, base below the first cut.
         rest = ~first  # not scored in the first round
         r2, c2, b2 = r0[rest], c0[rest], b0[rest]
-        if ub0 is None:
-            reach = b2 >= np.where(has_bar, bar - comp_max, np.iinfo(np.int64).max)[r2]
-        else:
-            reach = ub0[rest] >= np.where(has_bar, bar, np.iinfo(np.int64).max)[r2]
+        reach = ub0[rest] >= np.where(has_bar, bar, np.iinfo(np.int64).max)[r2]
         r2, c2, b2 = r2[reach], c2[reach], b2[reach]
         if r2.size:
             s2 = b2.astype(np.int64) + pairs.competence_points(r2, c2)
