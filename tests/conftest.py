@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.auth.keys import create_api_key
@@ -75,14 +76,25 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_sessionmaker(engine)
 
 
-def truncate_all(engine: Engine) -> None:
+def truncate_all(engine: Engine, *, attempts: int = 3) -> None:
+    """Empty every table. On PostgreSQL, TRUNCATE takes each table's exclusive lock in turn, so it can
+    deadlock with a read of the app under test that is still running (a live-index poll after a response);
+    the server then aborts one side, and when that is this statement it is simply run again."""
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f'DELETE FROM "{table}"'))
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as connection:
+                if engine.dialect.name == "postgresql":
+                    connection.execute(
+                        text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                    )
+                else:
+                    for table in tables:
+                        connection.execute(text(f'DELETE FROM "{table}"'))
+            return
+        except OperationalError as exc:
+            if attempt + 1 == attempts or getattr(exc.orig, "sqlstate", None) != "40P01":  # deadlock_detected
+                raise
 
 
 @pytest.fixture
