@@ -16,7 +16,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
@@ -204,9 +204,11 @@ class EncodedCandidate:
     """A candidate after taxonomy resolution; what indexes store and explanations read."""
 
     id: str
-    skills: Mapping[str, float]  # concept key -> credit: 1.0 held, related_credit for related-only concepts
     held_skills: frozenset[str]
-    related_only: frozenset[str]  # concepts related to a held one but not held themselves
+    related_credit: float  # credit of a related-only concept (0: related concepts do not count)
+    # The encoder's table of related concepts per held concept (shared by every record of one encoder, never
+    # copied): related_only and skills are computed from it on demand, not stored per candidate.
+    related_of: Mapping[str, frozenset[str]] = field(compare=False, repr=False)
     skill_labels: Mapping[str, str]  # held concept key -> label as the candidate gave it
     occupation_tokens: Mapping[str, float]  # "occ:<uri>", "isco4:1234", ... -> credit
     # (concept key, given label, "desired" | "experience", ISCO code or None)
@@ -226,6 +228,29 @@ class EncodedCandidate:
     hours_max: int
     sectors: frozenset[str]
     target_group_register: bool
+
+    @property
+    def related_only(self) -> frozenset[str]:
+        """Concepts related to a held one but not held themselves (none when related concepts do not count).
+
+        Computed on each call (a union of a few small sets): at twente scale storing it, and the credit
+        mapping below, cost about 200 MiB per process holding a candidate index; readers that need it
+        more than once per candidate keep the result."""
+        held = self.held_skills
+        if self.related_credit <= 0 or not held:
+            return frozenset()
+        table = self.related_of
+        return frozenset().union(*[table.get(key, _NO_CONCEPTS) for key in held]) - held
+
+    @property
+    def skills(self) -> dict[str, float]:
+        """Concept key → credit: 1.0 held, ``related_credit`` for related-only concepts (built per call)."""
+        skills = dict.fromkeys(self.related_only, self.related_credit)
+        skills.update(dict.fromkeys(self.held_skills, 1.0))
+        return skills
+
+
+_NO_CONCEPTS: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +327,9 @@ class Encoder:
         self._skill_memo: dict[tuple[str | None, str], str] = {}
         self._occ_memo: dict[tuple[str | None, str], tuple[str, str | None, str]] = {}
         self._related_memo: dict[str, frozenset[str]] = {}
+        # The non-empty related sets of every skill concept seen, never cleared (bounded by the taxonomy's
+        # skills; text keys relate to nothing): candidate records read their related concepts from it.
+        self._related_table: dict[str, frozenset[str]] = {}
         self._inferred_memo: dict[str, frozenset[str]] = {}
         self._profile_memo: dict[str, frozenset[str]] = {}
         self._ties_memo: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
@@ -489,6 +517,8 @@ class Encoder:
         result = frozenset() if skill_key.startswith("text:") else self.taxonomy.related_skills(skill_key)
         with self._lock:
             _remember(self._related_memo, skill_key, result)
+            if result:
+                self._related_table[skill_key] = result
         return result
 
     def occupation_profile(self, occupation_key: str) -> frozenset[str]:
@@ -569,16 +599,11 @@ class Encoder:
                 labels[key] = ref.label
         held = frozenset(labels)
         related_credit = self._related_credit
-        if related_credit > 0 and held:
+        if related_credit > 0:
             related_memo = self._related_memo
-            sets = [related_memo.get(key) for key in held]
-            if None in sets:
-                sets = [self.related(key) for key in held]
-            related_only = frozenset().union(*sets) - held
-        else:
-            related_only = frozenset()
-        skills: dict[str, float] = dict.fromkeys(related_only, related_credit)
-        skills.update(dict.fromkeys(held, 1.0))
+            for key in held:
+                if key not in related_memo:
+                    self.related(key)  # into the table the record reads its related concepts from
 
         tokens: dict[str, float] = {}
         occ_labels: list[tuple[str, str, str, str | None]] = []
@@ -609,9 +634,9 @@ class Encoder:
         languages = features.languages
         return EncodedCandidate(
             id=features.id,
-            skills=skills,
             held_skills=held,
-            related_only=related_only,
+            related_credit=related_credit,
+            related_of=self._related_table,
             skill_labels=labels,
             occupation_tokens=tokens,
             occupation_labels=tuple(occ_labels),

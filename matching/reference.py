@@ -8,7 +8,7 @@ distance, the combination and the ranking are written out here again.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from matching.algorithms import FACTOR_ORDER, AlgorithmConfig
 from matching.encoding import EncodedCandidate, EncodedVacancy
@@ -35,9 +35,16 @@ def pair_distance_km(candidate: EncodedCandidate, vacancy: EncodedVacancy) -> fl
 
 
 def score_pair(
-    candidate: EncodedCandidate, vacancy: EncodedVacancy, algorithm: AlgorithmConfig
+    candidate: EncodedCandidate,
+    vacancy: EncodedVacancy,
+    algorithm: AlgorithmConfig,
+    *,
+    skills: Mapping[str, float] | None = None,
 ) -> tuple[int, int]:
-    """(score in hundredths of a point, number of unmet hard requirements) for one pair."""
+    """(score in hundredths of a point, number of unmet hard requirements) for one pair.
+
+    ``skills``: ``candidate.skills``, which a caller scoring one candidate against many vacancies builds
+    once (the record computes it on each access)."""
     t = algorithm.thresholds
     distance = pair_distance_km(candidate, vacancy)
     limit = float(min(candidate.max_travel_km, t["max_travel_km"]))
@@ -56,7 +63,7 @@ def score_pair(
     )
     scores = {
         "competences": competences.pair_score(
-            candidate.skills,
+            candidate.skills if skills is None else skills,
             candidate.held_skills,
             vacancy,
             share=t["required_share"],
@@ -94,10 +101,11 @@ def rank_vacancies_reference(
 ) -> list[tuple[str, float]]:
     """Top ``limit`` vacancies as (id, score): unmet requirements last, then score, then id."""
     rows = []
+    skills = candidate.skills
     for vacancy in vacancies:
         if vacancy.garantiebaan and not candidate.target_group_register:
             continue
-        score, unmet = score_pair(candidate, vacancy, algorithm)
+        score, unmet = score_pair(candidate, vacancy, algorithm, skills=skills)
         rows.append((unmet > 0, -score, vacancy.id))
     rows.sort()
     return [(vid, -neg / 100) for _, neg, vid in rows[:limit]]

@@ -154,8 +154,7 @@ def explainer(
     competences for every row): the candidate's side of the set arithmetic is prepared once."""
     held = candidate.held_skills
     related = candidate.related_only
-    # As encoded, related-only concepts are not held: then (x & related) - held == x & related.
-    not_held = frozenset() if held.isdisjoint(related) else held
+    # Related-only concepts are never held (the record subtracts them): (x & related) - held == x & related.
     n_held = len(held)
     inferred_cap = thresholds["inferred_cap"]
 
@@ -168,7 +167,7 @@ def explainer(
         # Names are sorted by label in _names, so the sets need no sorting here.
         if vacancy.inferred:
             have = required & held
-            n_related = len((required & related) - not_held)
+            n_related = len(required & related)
             cap = int(min(len(required), inferred_cap))
             text = (
                 f"Geen competentielijst; afgeleid uit beroep en tekst: kandidaat heeft {len(have)} "
@@ -183,7 +182,7 @@ def explainer(
             return text + ".", ()
         parts: list[str] = []
         if required:
-            rel = (required & related) - not_held
+            rel = required & related
             missing = required - held - related
             text = f"{len(required & held)} van {len(required)} vereiste competenties"
             if rel:
@@ -192,7 +191,7 @@ def explainer(
                 text += f"; mist: {_names(missing, vacancy)}"
             parts.append(text)
         if desired:
-            n_related_d = len((desired & related) - not_held)
+            n_related_d = len(desired & related)
             text = f"{len(desired & held)} van {len(desired)} gewenste"
             if n_related_d:
                 text += f" (+{n_related_d} verwant)"
