@@ -1040,6 +1040,10 @@ def _combined_key(factors: tuple[str, ...]) -> Callable[[Any], Hashable]:
     return lambda record: tuple(k(record) for k in keys)
 
 
+#: Class pairs scored at once while building a factor table (see :class:`_ClassTables`).
+_TABLE_SLICE = 1 << 18
+
+
 @dataclass
 class _ClassTables:
     """Batch scoring by class: every factor except competences depends on a few fields of each side, so it is
@@ -1082,20 +1086,26 @@ class _ClassTables:
             n_c, n_v = c_reps.size, v_reps.size
             if n_c * n_v >= 2**31:
                 raise ValueError("too many factor classes for one table")
-            c_pos = np.repeat(np.arange(n_c, dtype=np.int64), n_v)
-            v_pos = np.tile(np.arange(n_v, dtype=np.int64), n_c)
-            block = PairBlock.pairs(cands, c_reps, c_pos, vacs, v_reps, v_pos)
-            table = np.zeros(n_c * n_v, dtype=np.int64)
-            for factor in factors:
-                result = FACTORS[factor].score(block, thresholds)
-                s = np.asarray(result.score, dtype=np.float64)
-                table += np.rint(s * engine._weights100[factor]).astype(np.int64)
-                if result.unmet is not None:
-                    table += np.asarray(result.unmet, dtype=np.int64) * _UNMET_SHIFT
-            table = np.where(table >= _UNMET_SHIFT, np.int64(_BAD), table)
+            table = np.empty(n_c * n_v, dtype=np.int32)
+            # Scored in slices of candidate classes: the factors' temporaries per pair stay bounded (whole
+            # tables of ~2 M pairs cost a batch worker ~130 MiB more at its peak); every value is per pair.
+            step = max(1, _TABLE_SLICE // max(n_v, 1))
+            for lo in range(0, n_c, step):
+                hi = min(n_c, lo + step)
+                c_pos = np.repeat(np.arange(lo, hi, dtype=np.int64), n_v)
+                v_pos = np.tile(np.arange(n_v, dtype=np.int64), hi - lo)
+                block = PairBlock.pairs(cands, c_reps, c_pos, vacs, v_reps, v_pos)
+                part = np.zeros(c_pos.size, dtype=np.int64)
+                for factor in factors:
+                    result = FACTORS[factor].score(block, thresholds)
+                    s = np.asarray(result.score, dtype=np.float64)
+                    part += np.rint(s * engine._weights100[factor]).astype(np.int64)
+                    if result.unmet is not None:
+                        part += np.asarray(result.unmet, dtype=np.int64) * _UNMET_SHIFT
+                table[lo * n_v : hi * n_v] = np.where(part >= _UNMET_SHIFT, np.int64(_BAD), part)
             c_classes.append(c_cls.astype(np.int32))
             v_ids.append(v_cls.astype(np.int32))
-            tables.append(table.astype(np.int32))
+            tables.append(table)
             shapes.append((n_c, n_v))
         return cls(engine, c_classes, v_ids, tables, shapes)
 

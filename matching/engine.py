@@ -24,7 +24,7 @@ import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, count, repeat
+from itertools import chain, count, islice, repeat
 from typing import Any
 
 import numpy as np
@@ -128,16 +128,18 @@ class MatchEngine:
 
     # ----------------------------------------------------------------------------------- indexes
     def build_vacancy_index(self, vacancies: Iterable[VacancyFeatures]) -> VacancyIndex:
-        """Encode vacancies into a new index (keep it fresh with ``upsert``/``remove``)."""
+        """Encode vacancies into a new index (keep it fresh with ``upsert``/``remove``); see
+        :func:`_upsert_all` for iterators."""
         index = VacancyIndex(self.vocab, self.encoder)
-        index.upsert(vacancies)
+        _upsert_all(index, vacancies)
         index.materialise()
         return index
 
     def build_candidate_index(self, candidates: Iterable[CandidateFeatures]) -> CandidateIndex:
-        """Encode candidates into a new index (keep it fresh with ``upsert``/``remove``)."""
+        """Encode candidates into a new index (keep it fresh with ``upsert``/``remove``); see
+        :func:`_upsert_all` for iterators."""
         index = CandidateIndex(self.vocab, self.encoder)
-        index.upsert(candidates)
+        _upsert_all(index, candidates)
         index.materialise()
         return index
 
@@ -793,6 +795,22 @@ class _MiscSplit:
             )
             for name in _MISC_KEY_PARTS
         }
+
+
+#: Profiles encoded per ``upsert`` when an index is built from an iterator (not a list).
+BUILD_CHUNK = 5_000
+
+
+def _upsert_all(index: CandidateIndex | VacancyIndex, profiles: Iterable[Any]) -> None:
+    """Add ``profiles`` to a new index: a list in one ``upsert``; any other iterable (a database stream) in
+    chunks of :data:`BUILD_CHUNK`, so the features of all profiles are never held at once (at twente a
+    batch worker's peak held 50,000 candidates' features, about 230 MiB, beside their records)."""
+    if isinstance(profiles, list):
+        index.upsert(profiles)
+        return
+    iterator = iter(profiles)
+    while chunk := list(islice(iterator, BUILD_CHUNK)):
+        index.upsert(chunk)
 
 
 def index_max_travel(engine: MatchEngine) -> float:

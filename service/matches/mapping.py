@@ -29,6 +29,8 @@ __all__ = [
     "CANDIDATE_COLUMNS",
     "VACANCY_COLUMNS",
     "candidate_features",
+    "iter_candidate_features",
+    "iter_vacancy_features",
     "load_candidate_features",
     "load_candidate_features_by_id",
     "load_candidate_features_by_id_with_municipality",
@@ -348,26 +350,43 @@ def _vacancies_from_rows(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Sequen
 _STREAMED = {"yield_per": 2_000}
 
 
-def load_vacancy_features(session: Session) -> list[VacancyFeatures]:
-    """All open vacancies as engine features, ordered by id (deterministic concept-column allocation)."""
+def iter_vacancy_features(session: Session) -> Iterator[VacancyFeatures]:
+    """All open vacancies as engine features, ordered by id (deterministic concept-column allocation), one
+    at a time: a caller that encodes them as they come never holds all of them (see
+    ``MatchEngine.build_vacancy_index``)."""
     rows = session.execute(
         _vacancy_select().where(Vacancy.status == OPEN_VACANCY).order_by(Vacancy.id),
         execution_options=_STREAMED,
     )
+    for _row, features in _vacancies_from_rows(rows):
+        yield features
+
+
+def load_vacancy_features(session: Session) -> list[VacancyFeatures]:
+    """:func:`iter_vacancy_features` as a list."""
     with collector_paused():
-        return [features for _row, features in _vacancies_from_rows(rows)]
+        return list(iter_vacancy_features(session))
+
+
+def iter_candidate_features(
+    session: Session, municipalities: Collection[str] | None = None
+) -> Iterator[CandidateFeatures]:
+    """Active candidates (optionally of some municipalities only) as engine features, ordered by id, one at a
+    time (see :func:`iter_vacancy_features`)."""
+    statement = _candidate_select().where(Candidate.status == ACTIVE_CANDIDATE)
+    if municipalities is not None:
+        statement = statement.where(Candidate.municipality.in_(sorted(municipalities)))
+    rows = session.execute(statement.order_by(Candidate.id), execution_options=_STREAMED)
+    for _row, features in _candidates_from_rows(rows):
+        yield features
 
 
 def load_candidate_features(
     session: Session, municipalities: Collection[str] | None = None
 ) -> list[CandidateFeatures]:
-    """Active candidates (optionally of some municipalities only) as engine features, ordered by id."""
-    statement = _candidate_select().where(Candidate.status == ACTIVE_CANDIDATE)
-    if municipalities is not None:
-        statement = statement.where(Candidate.municipality.in_(sorted(municipalities)))
-    rows = session.execute(statement.order_by(Candidate.id), execution_options=_STREAMED)
+    """:func:`iter_candidate_features` as a list."""
     with collector_paused():
-        return [features for _row, features in _candidates_from_rows(rows)]
+        return list(iter_candidate_features(session, municipalities))
 
 
 def _chunks(ids: Sequence[uuid.UUID], size: int = 500) -> Iterable[Sequence[uuid.UUID]]:

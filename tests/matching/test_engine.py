@@ -326,6 +326,29 @@ class TestPathsAgree:
             ]
             assert batch_v[vacancy.id] == live[:50]
 
+    def test_indexes_built_from_streams_rank_the_same(self, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        """A batch worker builds its indexes from database streams, encoded in chunks (BUILD_CHUNK); the
+        rankings equal those of indexes built from lists in one go, both directions."""
+        import matching.engine as engine_module
+
+        engine, candidates, vacancies, cand_index, vac_index = world
+        monkeypatch.setattr(engine_module, "BUILD_CHUNK", 37)  # several chunks, the last one partial
+        fresh = MatchEngine(taxonomy=engine.encoder.taxonomy)
+        s_cands = fresh.build_candidate_index(iter(candidates))
+        s_vacs = fresh.build_vacancy_index(v for v in vacancies)
+        assert len(s_cands) == len(cand_index)
+        assert len(s_vacs) == len(vac_index)
+        for rank, queries, listed, streamed in (
+            ("rank_vacancies", candidates[:40], vac_index, s_vacs),
+            ("rank_candidates", vacancies[:40], cand_index, s_cands),
+        ):
+            for query in queries:
+                expected = getattr(engine, rank)(query, listed, limit=50)
+                got = getattr(fresh, rank)(query, streamed, limit=50)
+                assert [(r.id, r.score, r.unmet) for r in got] == [(r.id, r.score, r.unmet) for r in expected]
+        batch = dict(fresh.top_k_vacancies_for_candidates(s_cands, s_vacs, k=50))
+        assert batch == dict(engine.top_k_vacancies_for_candidates(cand_index, vac_index, k=50))
+
 
 class TestBatchTieBreak:
     """Equal scores break by id in the batch, whatever the chunking, subset or worker count."""
