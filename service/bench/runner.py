@@ -203,6 +203,14 @@ def run_bench(options: BenchOptions) -> Report:
                 round(index_bytes / MIB * 100_000 / max(profiles, 1), 2),
                 " MiB",
             )
+            if indexed.process_bytes is not None:
+                rec.add(
+                    "engine_process_mib_per_100k_profiles",
+                    "1 live engine",
+                    "process memory per 100k profiles (indexes + encoded records, RSS growth)",
+                    round(indexed.process_bytes / MIB * 100_000 / max(profiles, 1), 1),
+                    " MiB",
+                )
         except Exception as exc:  # noqa: BLE001
             reason = _reason(exc)
             log(traceback.format_exc())
