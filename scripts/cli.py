@@ -231,5 +231,27 @@ def eval_occupations(path: Annotated[Path, typer.Argument(exists=True, file_okay
     typer.echo(json.dumps(evaluate_occupations(path), indent=2, sort_keys=True))
 
 
+def _missing_schema(exc: BaseException) -> bool:
+    """Whether a database error says the werkmatch tables are not there (SQLite: "no such table"; PostgreSQL:
+    undefined table, sqlstate 42P01)."""
+    orig = getattr(exc, "orig", None)
+    return "no such table" in str(orig) or getattr(orig, "sqlstate", None) == "42P01"
+
+
+def main() -> None:
+    """The console entry point: :data:`app`, with a one-line error instead of a traceback when the database
+    has no werkmatch schema yet (the usual first mistake: a new ``DATABASE_URL`` without ``db upgrade``)."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        app()
+    except DBAPIError as exc:
+        if not _missing_schema(exc):
+            raise
+        typer.echo("error: the database at DATABASE_URL has no werkmatch tables; run `werkmatch db upgrade` "
+                   "first", err=True)
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -59,6 +59,13 @@ class TestHelp:
         result = run(["frobnicate"], env=sqlite_env(tmp_path))
         assert result.returncode == 2
 
+    def test_a_database_without_the_schema_is_a_one_line_error(self, tmp_path):
+        result = run(["batch", "export", "latest"], env=sqlite_env(tmp_path))
+        assert result.returncode == 1
+        assert "werkmatch db upgrade" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""
+
 
 class TestKeys:
     def test_key_is_last_line_and_works(self, tmp_path, client):
