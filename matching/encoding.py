@@ -627,10 +627,9 @@ class Encoder:
                     if credit > tokens.get(token, 0.0):
                         tokens[token] = credit
 
+        # Values many candidates share (countries, languages, sectors, licences, ...) are memoised: equal
+        # values are one object across the index, not one per candidate.
         value = self._value
-        allowed = frozenset(c.upper() for c in features.work_countries) or frozenset(
-            {features.country.upper()}
-        )
         languages = features.languages
         return EncodedCandidate(
             id=features.id,
@@ -640,11 +639,13 @@ class Encoder:
             skill_labels=labels,
             occupation_tokens=tokens,
             occupation_labels=tuple(occ_labels),
-            languages=(
-                {k.lower(): r for k, v in languages.items() if (r := language_rank(v)) > 0}
-                if languages
-                else {}
-            ),
+            languages=value(  # type: ignore[arg-type]
+                "languages",
+                languages,
+                lambda: {k.lower(): r for k, v in languages.items() if (r := language_rank(v)) > 0},
+            )
+            if languages
+            else {},
             education=education_rank(features.education_level),
             education_level=features.education_level,
             licences=value(  # type: ignore[arg-type]
@@ -663,11 +664,18 @@ class Encoder:
                 "xyz", (features.lat, features.lon), lambda: unit_vector(features.lat, features.lon)
             ),
             country=features.country.upper(),
-            work_countries=allowed,
+            work_countries=value(  # type: ignore[arg-type]
+                "work_countries",
+                (features.work_countries, features.country),
+                lambda: frozenset(c.upper() for c in features.work_countries)
+                or frozenset({features.country.upper()}),
+            ),
             max_travel_km=int(features.max_travel_km),
             hours_min=int(features.hours_min),
             hours_max=int(features.hours_max),
-            sectors=frozenset(s.lower() for s in features.sectors),
+            sectors=value(  # type: ignore[arg-type]
+                "sectors", features.sectors, lambda: frozenset(s.lower() for s in features.sectors)
+            ),
             target_group_register=bool(features.target_group_register),
         )
 
