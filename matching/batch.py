@@ -30,6 +30,10 @@ __all__ = ["batch_top_k"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
+#: The batch keeps its profile × candidate count table (2 bytes per occupation profile and candidate) up to
+#: this size, and computes the counts per block beyond it (see BatchContext.profile_by_candidate).
+PROFILE_TABLE_MAX_BYTES = 256 << 20
+
 def batch_top_k(
     engine: MatchEngine,
     *,
@@ -290,12 +294,12 @@ class BatchContext:
     def competence_bound(self) -> _CompetenceBound | None:
         """What bounds a pair's competence points from above without the concept sums (see
         :class:`_CompetenceBound`); None where the counts would not bound the overlaps (a held or listed-extra
-        value other than 0 or 1)."""
+        value other than 0 or 1) or where the profile × candidate table is not kept (too large)."""
         if "competence_bound" not in self._dense:
             found = None
             held = self.cands.matrix("held")
             extra = self.vacs.matrix("listed_extra")
-            if all(
+            if self.profile_by_candidate() is not None and all(
                 m.nnz == 0 or (float(m.data.min()) >= 0.0 and float(m.data.max()) <= 1.0)
                 for m in (held, extra)
             ):
@@ -303,19 +307,40 @@ class BatchContext:
             self._dense["competence_bound"] = found  # type: ignore[assignment]
         return self._dense["competence_bound"]  # type: ignore[return-value]
 
-    def profile_by_candidate(self) -> npt.NDArray[Any]:
+    def profile_by_candidate(self) -> npt.NDArray[Any] | None:
         """Per occupation profile (rows, plus a zero row for "no profile") and candidate: held concepts of
         the candidate in the profile. Counts are whole numbers (every value 1), so they are kept as int16
-        (a quarter of float64's memory; readers add them to float64 sums, exactly); float64 otherwise."""
-        found = self._dense.get("profile_by_candidate")
-        if found is None:
-            per = (self.product("profiles") @ self.product("held.T")).toarray()
-            whole = per.size == 0 or (float(per.max()) < 2**15 and bool(np.all(per == np.rint(per))))
-            dtype = np.int16 if whole else np.float64
-            found = self._dense["profile_by_candidate"] = np.concatenate(
-                [per.astype(dtype), np.zeros((1, per.shape[1]), dtype=dtype)], axis=0
-            )
-        return found
+        (a quarter of float64's memory; readers add them to float64 sums, exactly); float64 otherwise.
+
+        None when the table would exceed :data:`PROFILE_TABLE_MAX_BYTES` (thousands of distinct profiles
+        over a national caseload): :meth:`profile_counts` then computes the counts per block."""
+        if "profile_by_candidate" not in self._dense:
+            found = None
+            shape = (self.product("profiles").shape[0] + 1, self.product("held").shape[0])
+            if shape[0] * shape[1] * np.dtype(np.int16).itemsize <= PROFILE_TABLE_MAX_BYTES:
+                per = (self.product("profiles") @ self.product("held.T")).toarray()
+                whole = per.size == 0 or (float(per.max()) < 2**15 and bool(np.all(per == np.rint(per))))
+                dtype = np.int16 if whole else np.float64
+                found = np.concatenate([per.astype(dtype), np.zeros((1, per.shape[1]), dtype=dtype)], axis=0)
+            self._dense["profile_by_candidate"] = found  # type: ignore[assignment]
+        return self._dense["profile_by_candidate"]
+
+    def profile_counts(self, profiles: IntArray, candidates: IntArray, *, grid: bool) -> npt.NDArray[Any]:
+        """Held concepts of candidate rows in occupation profiles (-1: none, counts 0): every profile ×
+        every candidate (``grid``, shape (profiles, candidates)) or pair by pair (equal lengths). From the
+        table where it is kept; otherwise the distinct profiles' rows times the distinct candidates' held
+        concepts, the same whole numbers."""
+        table = self.profile_by_candidate()
+        if table is not None:
+            return table[profiles][:, candidates] if grid else table[profiles, candidates]
+        p_uniq, p_at = np.unique(profiles, return_inverse=True)
+        c_uniq, c_at = (candidates, None) if grid else np.unique(candidates, return_inverse=True)
+        counts = np.zeros((p_uniq.size, c_uniq.size), dtype=np.float64)
+        real = p_uniq >= 0
+        if real.any():
+            rows = _csr_rows(self.product("profiles"), p_uniq[real])
+            counts[real] = (rows @ _csr_rows(self.product("held"), c_uniq).T).toarray()
+        return counts[p_at] if grid else counts[p_at, c_at]
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +370,7 @@ class _CompetenceBound:
         held_n = np.diff(held.indptr).astype(np.int64)
         extra_n = np.diff(extra.indptr).astype(np.int64)
         per = ctx.profile_by_candidate()
+        assert per is not None  # (competence_bound builds no bound without the table)
         h_max = int(held_n.max()) if held_n.size else 0
         top = int(np.ceil(per.max())) if per.size else 0
         # Numerators with a profile are ≤ top + h_max; those of vacancies without one start above them.
@@ -478,7 +504,7 @@ class GridBlock(PairBlock):
             per = np.concatenate([per, np.zeros((per.shape[0], 1))], axis=1)
             out = per[:, prof_ids]
         else:
-            out = ctx.profile_by_candidate()[prof_ids][:, self.t_rows]
+            out = ctx.profile_counts(prof_ids, self.t_rows, grid=True)
         out = out + self.overlap("held", "listed_extra")
         self._cache["profile"] = out
         return out
@@ -657,7 +683,7 @@ class _CellPairs(PairBlock):
         hit = self._cache.get("profile")
         if hit is None:
             prof_ids = self.vacancies.array("profile")[self.v_rows]  # -1: none → the last (zero) row
-            per = self._source.context.profile_by_candidate()[prof_ids, self.c_rows]
+            per = self._source.context.profile_counts(prof_ids, self.c_rows, grid=False)
             hit = self._cache["profile"] = per + self.overlap("held", "listed_extra")
         return hit
 

@@ -188,3 +188,38 @@ def test_pruning_without_the_competence_bound(world, monkeypatch, candidates_que
     expected = _run_grid(mb._GridJob(ctx, candidates_query, 20), rows)
     monkeypatch.setattr(mb.BatchContext, "competence_bound", lambda self: None)
     _assert_same(mb._GridJob(ctx, candidates_query, 20).run(rows), expected)
+
+
+def test_counts_without_the_profile_table(monkeypatch) -> None:
+    """Beyond PROFILE_TABLE_MAX_BYTES the batch keeps no profile × candidate table (and so no competence
+    bound) and counts per block instead: the same results in both directions, pruned and full grid."""
+    from matching.synthetic import make_world
+    from matching.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    engine = MatchEngine(taxonomy=taxonomy)
+    synthetic = make_world(taxonomy)
+    cands = engine.build_candidate_index(synthetic.candidates(300, seed=21))
+    vacs = engine.build_vacancy_index(synthetic.vacancies(900, seed=22))
+    with_table = mb.BatchContext.build(engine, cands, vacs)
+    assert with_table.profile_by_candidate() is not None
+    monkeypatch.setattr(mb, "PROFILE_TABLE_MAX_BYTES", 0)
+    without = mb.BatchContext.build(engine, cands, vacs)
+    assert without.profile_by_candidate() is None
+    assert without.competence_bound() is None
+    for candidates_query in (True, False):
+        rows = with_table.query_rows(candidates_query, None)
+        expected = mb._GridJob(with_table, candidates_query, 30).run(rows)
+        _assert_same(mb._GridJob(without, candidates_query, 30).run(rows), expected)
+        _assert_same(_run_grid(mb._GridJob(without, candidates_query, 30), rows), expected)
+    profiles = vacs.array("profile")[:50]
+    c_rows = np.arange(min(len(cands), 120), dtype=np.int64)
+    np.testing.assert_array_equal(
+        without.profile_counts(profiles, c_rows, grid=True),
+        with_table.profile_counts(profiles, c_rows, grid=True),
+    )
+    pairs_p, pairs_c = np.repeat(profiles, 3), np.resize(c_rows, profiles.size * 3)
+    np.testing.assert_array_equal(
+        without.profile_counts(pairs_p, pairs_c, grid=False),
+        with_table.profile_counts(pairs_p, pairs_c, grid=False),
+    )
