@@ -30,8 +30,9 @@ __all__ = ["batch_top_k"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-#: The batch keeps its profile × candidate count table (2 bytes per occupation profile and candidate) up to
-#: this size, and computes the counts per block beyond it (see BatchContext.profile_by_candidate).
+#: The batch builds its profile × candidate count table only while the build's peak stays within this size
+#: (the float32 product, 4 bytes per occupation profile and candidate, beside the kept table: 2 bytes as
+#: int16, 8 as float64), and computes the counts per block beyond it (see BatchContext.profile_by_candidate).
 PROFILE_TABLE_MAX_BYTES = 256 << 20
 
 def batch_top_k(
@@ -312,16 +313,18 @@ class BatchContext:
         the candidate in the profile. Counts are whole numbers (every value 1), so they are kept as int16
         (a quarter of float64's memory; readers add them to float64 sums, exactly); float64 otherwise.
 
-        None when the table would exceed :data:`PROFILE_TABLE_MAX_BYTES` (thousands of distinct profiles
-        over a national caseload): :meth:`profile_counts` then computes the counts per block."""
+        None when building it would take more than :data:`PROFILE_TABLE_MAX_BYTES` (thousands of distinct
+        profiles over a national caseload): :meth:`profile_counts` then computes the counts per block."""
         if "profile_by_candidate" not in self._dense:
             found = None
             shape = (self.product("profiles").shape[0] + 1, self.product("held").shape[0])
-            if shape[0] * shape[1] * np.dtype(np.int16).itemsize <= PROFILE_TABLE_MAX_BYTES:
-                per = (self.product("profiles") @ self.product("held.T")).toarray()
+            cells = shape[0] * shape[1]
+            if cells * (4 + 2) <= PROFILE_TABLE_MAX_BYTES:
+                per = (self.product("profiles") @ self.product("held.T")).toarray()  # float32
                 whole = per.size == 0 or (float(per.max()) < 2**15 and bool(np.all(per == np.rint(per))))
-                dtype = np.int16 if whole else np.float64
-                found = np.concatenate([per.astype(dtype), np.zeros((1, per.shape[1]), dtype=dtype)], axis=0)
+                if whole or cells * (4 + 8) <= PROFILE_TABLE_MAX_BYTES:
+                    found = np.zeros(shape, dtype=np.int16 if whole else np.float64)
+                    found[:-1] = per  # the last row stays zero: "no profile"
             self._dense["profile_by_candidate"] = found  # type: ignore[assignment]
         return self._dense["profile_by_candidate"]
 
