@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from matching.engine import MatchEngine
-from matching.reference import rank_vacancies_reference, score_pair
+from matching.reference import candidate_side, rank_vacancies_reference, score_pair
 from matching.synthetic import make_world
 from matching.taxonomy import load_taxonomy
 
@@ -166,9 +166,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     sample = 2_000
     probe = cand_index.record(candidates[0].id)
     start = time.process_time()
-    probe_skills = probe.skills
+    probe_side = candidate_side(probe)
     for vacancy in records[:sample]:
-        score_pair(probe, vacancy, engine.algorithm, skills=probe_skills)
+        score_pair(probe, vacancy, engine.algorithm, side=probe_side)
     per_pair = (time.process_time() - start) / sample
     loop_ms = per_pair * len(records) * 1000
     figures["loop_ms_per_query_extrapolated"] = round(loop_ms, 1)

@@ -15,10 +15,10 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -204,13 +204,18 @@ class EncodedCandidate:
     """A candidate after taxonomy resolution; what indexes store and explanations read."""
 
     id: str
-    held_skills: frozenset[str]
+    # Held concept keys in the candidate's order, and the label the candidate gave each (same positions).
+    # Tuples, not a set and a dict: a tuple costs 8 bytes per entry where a frozenset costs about 50 and a
+    # dict about 40, for every candidate of an index (held_skills and skill_labels build those per read).
+    skill_keys: tuple[str, ...]
+    skill_given: tuple[str, ...]
     related_credit: float  # credit of a related-only concept (0: related concepts do not count)
     # The encoder's table of related concepts per held concept (shared by every record of one encoder, never
     # copied): related_only and skills are computed from it on demand, not stored per candidate.
     related_of: Mapping[str, frozenset[str]] = field(compare=False, repr=False)
-    skill_labels: Mapping[str, str]  # held concept key -> label as the candidate gave it
-    occupation_tokens: Mapping[str, float]  # "occ:<uri>", "isco4:1234", ... -> credit
+    # ("occ:<uri>" | "isco4:1234" | ..., credit) sorted by token: the occupation factor's input, hashable, so
+    # it is also the record's key in the index's occupation row classes (one object serves both).
+    occupation_credits: tuple[tuple[str, float], ...]
     # (concept key, given label, "desired" | "experience", ISCO code or None)
     occupation_labels: tuple[tuple[str, str, str, str | None], ...]
     languages: Mapping[str, int]
@@ -230,23 +235,38 @@ class EncodedCandidate:
     target_group_register: bool
 
     @property
+    def held_skills(self) -> frozenset[str]:
+        """The held concept keys as a set (built per call: readers that need it more than once keep it)."""
+        return frozenset(self.skill_keys)
+
+    @property
+    def skill_labels(self) -> dict[str, str]:
+        """Held concept key → the label the candidate gave it (built per call)."""
+        return dict(zip(self.skill_keys, self.skill_given, strict=True))
+
+    @property
+    def occupation_tokens(self) -> dict[str, float]:
+        """Occupation token → credit (built per call from :attr:`occupation_credits`)."""
+        return dict(self.occupation_credits)
+
+    @property
     def related_only(self) -> frozenset[str]:
         """Concepts related to a held one but not held themselves (none when related concepts do not count).
 
         Computed on each call (a union of a few small sets): at twente scale storing it, and the credit
         mapping below, cost about 200 MiB per process holding a candidate index; readers that need it
         more than once per candidate keep the result."""
-        held = self.held_skills
-        if self.related_credit <= 0 or not held:
+        keys = self.skill_keys
+        if self.related_credit <= 0 or not keys:
             return frozenset()
         table = self.related_of
-        return frozenset().union(*[table.get(key, _NO_CONCEPTS) for key in held]) - held
+        return frozenset().union(*[table.get(key, _NO_CONCEPTS) for key in keys]).difference(keys)
 
     @property
     def skills(self) -> dict[str, float]:
         """Concept key → credit: 1.0 held, ``related_credit`` for related-only concepts (built per call)."""
         skills = dict.fromkeys(self.related_only, self.related_credit)
-        skills.update(dict.fromkeys(self.held_skills, 1.0))
+        skills.update(dict.fromkeys(self.skill_keys, 1.0))
         return skills
 
 
@@ -288,6 +308,7 @@ class EncodedVacancy:
 #: Bound of each memo of an :class:`Encoder` (labels come from user input): a full memo starts over.
 _MEMO_LIMIT = 200_000
 _MISSING = object()
+_H = TypeVar("_H", bound=Hashable)
 #: Bulk look-ups (see Encoder.prepare_candidates) start at this many profiles / labels.
 _BULK_MIN = 16
 
@@ -342,6 +363,7 @@ class Encoder:
         self._credits_memo: dict[tuple[str, str | None, float], tuple[tuple[str, float], ...]] = {}
         # Small per-value memos of the candidate encoding (certificates, licences, levels, coordinates).
         self._value_memo: dict[tuple[str, object], object] = {}
+        self._shared_memo: dict[Hashable, Hashable] = {}  # see _shared
         thresholds = algorithm.thresholds
         self._related_credit = dyadic(thresholds["related_credit"])
         levels = (
@@ -573,6 +595,17 @@ class Encoder:
                 _remember(self._credits_memo, memo_key, hit)
         return hit
 
+    def _shared(self, value: _H) -> _H:
+        """The first object seen equal to ``value`` (a label, an ISCO code, a tuple of such): records of one
+        encoder hold one object per distinct value, not one per profile (labels arrive as new strings from
+        each database row)."""
+        hit = self._shared_memo.get(value, _MISSING)
+        if hit is _MISSING:
+            with self._lock:
+                _remember(self._shared_memo, value, value)
+            return value
+        return hit  # type: ignore[no-any-return]
+
     def _value(self, kind: str, value: object, make: Callable[[], object]) -> object:
         memo_key = (kind, value)
         hit = self._value_memo.get(memo_key, _MISSING)
@@ -627,18 +660,19 @@ class Encoder:
                     if credit > tokens.get(token, 0.0):
                         tokens[token] = credit
 
-        # Values many candidates share (countries, languages, sectors, licences, ...) are memoised: equal
-        # values are one object across the index, not one per candidate.
+        # Values many candidates share (countries, languages, sectors, licences, labels, occupation tokens,
+        # ...) are memoised: equal values are one object across the index, not one per candidate.
         value = self._value
+        shared = self._shared
         languages = features.languages
         return EncodedCandidate(
             id=features.id,
-            held_skills=held,
+            skill_keys=tuple(labels),
+            skill_given=tuple([shared(label) for label in labels.values()]),
             related_credit=related_credit,
             related_of=self._related_table,
-            skill_labels=labels,
-            occupation_tokens=tokens,
-            occupation_labels=tuple(occ_labels),
+            occupation_credits=tuple([shared(item) for item in sorted(tokens.items())]),
+            occupation_labels=tuple([shared(item) for item in occ_labels]),
             languages=value(  # type: ignore[arg-type]
                 "languages",
                 languages,
@@ -647,7 +681,7 @@ class Encoder:
             if languages
             else {},
             education=education_rank(features.education_level),
-            education_level=features.education_level,
+            education_level=shared(features.education_level),
             licences=value(  # type: ignore[arg-type]
                 "licences",
                 features.driving_licences,
@@ -663,7 +697,7 @@ class Encoder:
             xyz=value(  # type: ignore[arg-type]
                 "xyz", (features.lat, features.lon), lambda: unit_vector(features.lat, features.lon)
             ),
-            country=features.country.upper(),
+            country=shared(features.country.upper()),
             work_countries=value(  # type: ignore[arg-type]
                 "work_countries",
                 (features.work_countries, features.country),
@@ -701,18 +735,21 @@ class Encoder:
             if kind != "text":
                 break
 
+        shared = self._shared
         labels: dict[str, str] = {}
         required: set[str] = set()
         desired: set[str] = set()
         for ref in features.competences_required:
             k = self.skill_key(ref)
             required.add(k)
-            labels.setdefault(k, ref.label)
+            if k not in labels:
+                labels[k] = shared(ref.label)
         for ref in features.competences_desired:
             k = self.skill_key(ref)
             if k not in required:
                 desired.add(k)
-                labels.setdefault(k, ref.label)
+                if k not in labels:
+                    labels[k] = shared(ref.label)
         inferred = False
         if not required and not desired:
             inferred = True
@@ -724,9 +761,14 @@ class Encoder:
                 required.add(concept.uri)
                 labels.setdefault(concept.uri, concept.label)
 
-        tokens = frozenset(t for t, _level in occupation_tokens_for(key, isco)) if key else frozenset()
+        tokens = shared(
+            frozenset(t for t, _level in occupation_tokens_for(key, isco)) if key else frozenset()
+        )
         profile = self.occupation_profile(key) if key is not None and occ_kind == "occupation" else None
-        cert_labels = {normalise_certificate(c): c for c in features.certificates_required}
+        # Shared per distinct value across the index, as for candidates (see :meth:`candidate`).
+        value = self._value
+        certificates = features.certificates_required
+        languages = features.languages_required
         return EncodedVacancy(
             id=features.id,
             title=features.title,
@@ -740,20 +782,30 @@ class Encoder:
             profile=profile,
             listed_extra=frozenset((required | desired) - profile) if profile is not None else frozenset(),
             isco=isco,
-            languages={
-                k.lower(): r for k, v in features.languages_required.items() if (r := language_rank(v)) > 0
-            },
+            languages=value(  # type: ignore[arg-type]
+                "vacancy languages",
+                languages,
+                lambda: {k.lower(): r for k, v in languages.items() if (r := language_rank(v)) > 0},
+            ),
             education=education_rank(features.education_level_min),
-            education_level=features.education_level_min,
+            education_level=shared(features.education_level_min),
             licences=licence_mask(features.driving_licences_required, implied=False),
-            certificates=certificate_keys(features.certificates_required, implied=False),
-            certificate_labels={k: v for k, v in cert_labels.items() if k},
+            certificates=value(  # type: ignore[arg-type]
+                "vacancy certificates", certificates, lambda: certificate_keys(certificates, implied=False)
+            ),
+            certificate_labels=value(  # type: ignore[arg-type]
+                "vacancy certificate labels",
+                certificates,
+                lambda: {k: c for c in sorted(certificates) if (k := normalise_certificate(c))},
+            ),
             lat=float(features.lat),
             lon=float(features.lon),
-            xyz=unit_vector(features.lat, features.lon),
-            country=features.country.upper(),
+            xyz=value(  # type: ignore[arg-type]
+                "xyz", (features.lat, features.lon), lambda: unit_vector(features.lat, features.lon)
+            ),
+            country=shared(features.country.upper()),
             hours_min=int(features.hours_min),
             hours_max=int(features.hours_max),
-            sector=features.sector.lower(),
+            sector=shared(features.sector.lower()),
             garantiebaan=bool(features.garantiebaan),
         )

@@ -711,7 +711,7 @@ class CandidateIndex(_Index[EncodedCandidate]):
         if name == "travel":
             return (record.xyz, float(min(record.max_travel_km, self.max_travel_km)), record.work_countries)
         if name == "occupation":
-            return tuple(sorted(record.occupation_tokens.items()))
+            return record.occupation_credits
         return misc_class_key(record)
 
     def _vocab_of(self, matrix_name: str) -> Vocabulary:
@@ -726,7 +726,7 @@ class CandidateIndex(_Index[EncodedCandidate]):
     ) -> tuple[dict[str, np.ndarray], dict[str, sp.csr_matrix]]:
         v = self.vocab
         matrices = {
-            "held": _csr([r.held_skills for r in rows], v.skills),
+            "held": _csr([r.skill_keys for r in rows], v.skills),
             "related": _csr([r.related_only for r in rows], v.skills),
             "occupations": _csr([r.occupation_tokens for r in rows], v.occupations),
             "certificates": _csr([r.certificates for r in rows], v.certificates),
@@ -920,7 +920,7 @@ class QueryProfile:
             "target_group_register": np.array([record.target_group_register], dtype=bool),
         }
         matrices = {
-            "held": _one_row(record.held_skills, vocab.skills),
+            "held": _one_row(record.skill_keys, vocab.skills),
             "related": _one_row(record.related_only, vocab.skills),
             "occupations": _one_row(record.occupation_tokens, vocab.occupations),
             "certificates": _one_row(record.certificates, vocab.certificates),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from matching.algorithms import FACTOR_ORDER, AlgorithmConfig
 from matching.encoding import EncodedCandidate, EncodedVacancy
@@ -24,7 +25,7 @@ from matching.factors import (
 )
 from matching.index import EARTH_RADIUS_KM
 
-__all__ = ["pair_distance_km", "rank_vacancies_reference", "score_pair"]
+__all__ = ["CandidateSide", "candidate_side", "pair_distance_km", "rank_vacancies_reference", "score_pair"]
 
 
 def pair_distance_km(candidate: EncodedCandidate, vacancy: EncodedVacancy) -> float:
@@ -34,17 +35,32 @@ def pair_distance_km(candidate: EncodedCandidate, vacancy: EncodedVacancy) -> fl
     return round(km * 10.0) / 10.0
 
 
+class CandidateSide(NamedTuple):
+    """What a candidate record computes on each access (its competence credits, held concepts and occupation
+    tokens), built once by a caller that scores one candidate against many vacancies."""
+
+    skills: Mapping[str, float]
+    held: frozenset[str]
+    occupation_tokens: Mapping[str, float]
+
+
+def candidate_side(candidate: EncodedCandidate) -> CandidateSide:
+    return CandidateSide(candidate.skills, candidate.held_skills, candidate.occupation_tokens)
+
+
 def score_pair(
     candidate: EncodedCandidate,
     vacancy: EncodedVacancy,
     algorithm: AlgorithmConfig,
     *,
-    skills: Mapping[str, float] | None = None,
+    side: CandidateSide | None = None,
 ) -> tuple[int, int]:
     """(score in hundredths of a point, number of unmet hard requirements) for one pair.
 
-    ``skills``: ``candidate.skills``, which a caller scoring one candidate against many vacancies builds
-    once (the record computes it on each access)."""
+    ``side``: :func:`candidate_side` of ``candidate``, built once by a caller scoring one candidate against
+    many vacancies (a plain loop would keep them as variables too; built per pair when not given)."""
+    if side is None:
+        side = candidate_side(candidate)
     t = algorithm.thresholds
     distance = pair_distance_km(candidate, vacancy)
     limit = float(min(candidate.max_travel_km, t["max_travel_km"]))
@@ -63,14 +79,14 @@ def score_pair(
     )
     scores = {
         "competences": competences.pair_score(
-            candidate.skills if skills is None else skills,
-            candidate.held_skills,
+            side.skills,
+            side.held,
             vacancy,
             share=t["required_share"],
             cap=t["inferred_cap"],
             profile_share=t["profile_share"],
         ),
-        "occupation": occupation.pair_score(candidate.occupation_tokens, vacancy.occupation_tokens),
+        "occupation": occupation.pair_score(side.occupation_tokens, vacancy.occupation_tokens),
         "language": language_score,
         "travel": travel_score,
         "hours": hours.pair_score(
@@ -101,11 +117,11 @@ def rank_vacancies_reference(
 ) -> list[tuple[str, float]]:
     """Top ``limit`` vacancies as (id, score): unmet requirements last, then score, then id."""
     rows = []
-    skills = candidate.skills
+    side = candidate_side(candidate)
     for vacancy in vacancies:
         if vacancy.garantiebaan and not candidate.target_group_register:
             continue
-        score, unmet = score_pair(candidate, vacancy, algorithm, skills=skills)
+        score, unmet = score_pair(candidate, vacancy, algorithm, side=side)
         rows.append((unmet > 0, -score, vacancy.id))
     rows.sort()
     return [(vid, -neg / 100) for _, neg, vid in rows[:limit]]

@@ -267,6 +267,33 @@ class TestRanking:
         assert {r.id for r in engine.rank_vacancies(candidate, index)} == {"a", "c"}
         assert len(index) == 2
 
+    def test_records_share_equal_values(self, engine: MatchEngine) -> None:
+        """Equal labels and occupation credits are one object across an index's records (they arrive as new
+        strings from every database row), the occupation row class keys are the records' own tuples, and
+        the per-read views still say what the candidate gave."""
+
+        def fresh(text: str) -> str:
+            return "".join(list(text))  # equal, but a new object, as a database row gives it
+
+        labels = ("reachtruck besturen", "goederen laden")
+        a = make_candidate(
+            id="a", competences=[fresh(x) for x in labels], desired=[fresh("reachtruckchauffeur")]
+        )
+        b = make_candidate(
+            id="b", competences=[fresh(x) for x in labels], desired=[fresh("reachtruckchauffeur")]
+        )
+        assert a.competences[0].label is not b.competences[0].label
+        index = engine.build_candidate_index([a, b])
+        ra, rb = index.record("a"), index.record("b")
+        assert all(x is y for x, y in zip(ra.skill_given, rb.skill_given, strict=True))
+        assert all(x is y for x, y in zip(ra.occupation_credits, rb.occupation_credits, strict=True))
+        assert all(x is y for x, y in zip(ra.occupation_labels, rb.occupation_labels, strict=True))
+        assert list(ra.skill_labels.values()) == list(labels)
+        assert ra.held_skills == frozenset(ra.skill_keys) == frozenset(ra.skill_labels)
+        assert ra.occupation_tokens == dict(ra.occupation_credits)
+        assert list(ra.occupation_credits) == sorted(ra.occupation_credits)
+        assert index.class_keys("occupation")[0] is ra.occupation_credits
+
 
 class TestAlgorithms:
     def test_config_round_trips_and_results_can_name_it(self) -> None:
