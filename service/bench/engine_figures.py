@@ -57,38 +57,50 @@ def _settled_rss() -> int | None:
 
 
 def build(database_url: str) -> Indexed:
-    """Load active candidates and open vacancies from the database and build both engine indexes.
+    """Build both engine indexes from the database and load the features the queries are drawn from.
 
-    ``process_bytes``: what building the indexes added to the process (settled RSS after minus before, the
-    features and the taxonomy already loaded): the indexes' arrays, the encoded Python records the live
-    path explains from, and the encoder's memos; more than ``nbytes()`` of the indexes, which counts the
-    arrays only."""
-    from service.matches.mapping import load_candidate_features, load_vacancy_features
+    The indexes are built from the profiles as they stream from the database (``mapping.iter_*_features``,
+    as the batch worker builds them), so that nothing but the indexes keeps what the rows held.
+    ``process_bytes`` is what that build added to the process (settled RSS after minus before, the taxonomy
+    and the database code already loaded): the indexes' arrays, the encoded Python records the live path
+    explains from (with every label and id string they keep), the row classes and the encoder's memos; more
+    than ``nbytes()`` of the indexes, which counts the arrays only. ``build_seconds`` includes reading the
+    rows; ``load_seconds`` is the separate load of the features as lists (the live queries' subjects)."""
+    from service.matches.mapping import (
+        iter_candidate_features,
+        iter_vacancy_features,
+        load_candidate_features,
+        load_vacancy_features,
+    )
     from service.persistence.db import make_engine, make_sessionmaker
 
-    started = time.perf_counter()
     db = make_engine(database_url)
     try:
-        with make_sessionmaker(db)() as session:
+        sessions = make_sessionmaker(db)
+        engine = MatchEngine()  # loads the taxonomy: before the memory baseline
+        with sessions() as session:  # the first read loads the driver and the ORM: before the baseline too
+            next(iter(iter_vacancy_features(session)), None)
+        before = _settled_rss()
+        built_at = time.perf_counter()
+        with sessions() as session:
+            vacancy_index = engine.build_vacancy_index(iter_vacancy_features(session))
+            candidate_index = engine.build_candidate_index(iter_candidate_features(session))
+        build_seconds = time.perf_counter() - built_at
+        after = _settled_rss()
+        started = time.perf_counter()
+        with sessions() as session:
             candidates = load_candidate_features(session)
             vacancies = load_vacancy_features(session)
+        load_seconds = time.perf_counter() - started
     finally:
         db.dispose()
-    loaded = time.perf_counter()
-    engine = MatchEngine()  # loads the taxonomy: before the memory baseline
-    before = _settled_rss()
-    built_at = time.perf_counter()
-    vacancy_index = engine.build_vacancy_index(vacancies)
-    candidate_index = engine.build_candidate_index(candidates)
-    build_seconds = time.perf_counter() - built_at
-    after = _settled_rss()
     return Indexed(
         engine,
         candidates,
         vacancies,
         candidate_index,
         vacancy_index,
-        loaded - started,
+        load_seconds,
         build_seconds,
         None if before is None or after is None else max(after - before, 0),
     )

@@ -207,7 +207,7 @@ def run_bench(options: BenchOptions) -> Report:
                 rec.add(
                     "engine_process_mib_per_100k_profiles",
                     "1 live engine",
-                    "process memory per 100k profiles (indexes + encoded records, RSS growth)",
+                    "process memory per 100k profiles (indexes + records, RSS growth of a streamed build)",
                     round(indexed.process_bytes / MIB * 100_000 / max(profiles, 1), 1),
                     " MiB",
                 )
