@@ -771,16 +771,20 @@ class Encoder:
         languages = features.languages_required
         return EncodedVacancy(
             id=features.id,
-            title=features.title,
-            required=frozenset(required),
-            desired=frozenset(desired),
+            title=shared(features.title),
+            # Empty sets are one object; non-empty competence lists are nearly all distinct (not memoised).
+            required=frozenset(required) if required else _NO_CONCEPTS,
+            desired=frozenset(desired) if desired else _NO_CONCEPTS,
             inferred=inferred,
             skill_labels=labels,
             occupation_tokens=tokens,
             occupation_key=key,
             occupation_label=occ_label,
             profile=profile,
-            listed_extra=frozenset((required | desired) - profile) if profile is not None else frozenset(),
+            # Few distinct values (the listed concepts outside an occupation's profile): shared.
+            listed_extra=(
+                shared(frozenset((required | desired) - profile)) if profile is not None else _NO_CONCEPTS
+            ),
             isco=isco,
             languages=value(  # type: ignore[arg-type]
                 "vacancy languages",

@@ -294,6 +294,24 @@ class TestRanking:
         assert list(ra.occupation_credits) == sorted(ra.occupation_credits)
         assert index.class_keys("occupation")[0] is ra.occupation_credits
 
+        vacancies = engine.build_vacancy_index(
+            [
+                make_vacancy(id=i, title=fresh("reachtruckchauffeur"), languages_required={"nl": "2F"})
+                for i in "xy"
+            ]
+        )
+        vx, vy = vacancies.record("x"), vacancies.record("y")
+        for name in (
+            "title",
+            "desired",
+            "listed_extra",
+            "languages",
+            "certificates",
+            "xyz",
+            "occupation_tokens",
+        ):
+            assert getattr(vx, name) is getattr(vy, name), name
+
 
 class TestAlgorithms:
     def test_config_round_trips_and_results_can_name_it(self) -> None:
