@@ -5,7 +5,8 @@
         --instructions c2v
 
 Reads the active candidates and open vacancies of a seeded database (``werkmatch bench --scale twente``
-leaves one in ``$TMPDIR/werkmatch-bench``) as they stream, builds both indexes, and prints
+leaves one in ``$TMPDIR/werkmatch-bench``) as they stream and builds both indexes, exactly as
+``werkmatch bench`` does (``service.bench.engine_figures.build``), and prints
 
 * the settled RSS growth of the build per 100k profiles (the figure ``werkmatch bench`` reports) beside the
   arrays' ``nbytes()``;
@@ -70,33 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instructions", choices=("c2v", "v2c"), help="switch callgrind on around queries")
     args = parser.parse_args(argv)
 
-    from matching.engine import MatchEngine
-    from service.bench.engine_figures import _settled_rss
-    from service.matches.mapping import (
-        iter_candidate_features,
-        iter_vacancy_features,
-        load_candidate_features,
-        load_vacancy_features,
-    )
-    from service.persistence.db import make_engine, make_sessionmaker
+    from service.bench.engine_figures import build
 
-    db = make_engine(args.database_url)
-    sessions = make_sessionmaker(db)
-    engine = MatchEngine()
-    with sessions() as session:
-        next(iter(iter_vacancy_features(session)), None)
-    before = _settled_rss()
-    with sessions() as session:
-        vacancies = engine.build_vacancy_index(iter_vacancy_features(session))
-        candidates = engine.build_candidate_index(iter_candidate_features(session))
-    after = _settled_rss()
+    # The bench's own measurement: a streamed build between two settled RSS readings, then the feature lists.
+    indexed = build(args.database_url)
+    engine, candidates, vacancies = indexed.engine, indexed.candidate_index, indexed.vacancy_index
     profiles = len(vacancies) + len(candidates)
 
     if args.instructions:
-        with sessions() as session:
-            load = load_candidate_features if args.instructions == "c2v" else load_vacancy_features
-            subjects: list = load(session)  # type: ignore[type-arg,operator]
-        db.dispose()
+        subjects: list = indexed.candidates if args.instructions == "c2v" else indexed.vacancies  # type: ignore[type-arg]
         rng = random.Random(7)
         n = 50 if args.instructions == "c2v" else 20
         picked = rng.sample(subjects, n + 10)
@@ -117,11 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
         _out(f"{n} live {args.instructions} queries: callgrind's 'Collected' line counts their instructions")
         return 0
-    db.dispose()
 
     arrays = vacancies.nbytes() + candidates.nbytes()
-    if before is not None and after is not None:
-        grown = after - before
+    if indexed.process_bytes is not None:
+        grown = indexed.process_bytes
         _out(
             f"RSS growth of the streamed build: {grown / MIB:.1f} MiB = "
             f"{grown / MIB * 100_000 / profiles:.1f} MiB per 100k profiles"
