@@ -36,7 +36,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from matching._text import normalise, normalise_text, title_forms, words
-from matching.taxonomy_index import Form, LabelIndex, Ranking, query_key
+from matching.taxonomy_index import LABEL_TYPE_WEIGHT, Form, LabelIndex, Ranking, query_key
 from matching.taxonomy_rerank import ConceptInfo, Reranker, rerank
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "taxonomy"
@@ -76,6 +76,38 @@ def _read_tsv(path: Path) -> Iterator[list[str]]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             yield line.rstrip("\n").split("\t")
+
+
+def _add_form(forms: list[Form], seen: dict[tuple[int, str, str], int], form: Form) -> None:
+    """Append ``form`` unless its concept already has that text in that language; then keep the
+    higher-priority label type, so a preferred label that ESCO also lists as an alternative (or a
+    hidden label) stays a preferred label whatever the order of the rows."""
+    key = (form.concept, form.lang, form.text)
+    at = seen.get(key)
+    if at is None:
+        seen[key] = len(forms)
+        forms.append(form)
+    elif LABEL_TYPE_WEIGHT.get(form.kind, 0.9) > LABEL_TYPE_WEIGHT.get(forms[at].kind, 0.9):
+        forms[at] = form
+
+
+def _essential_skill_names(data_dir: Path, occ_index: dict[str, int]) -> dict[tuple[int, str], list[str]]:
+    """Per (occupation index, language): the names of the occupation's essential skills, in file order
+    (the first ESCO label of each skill in that language)."""
+    names: dict[tuple[str, str], str] = {}
+    for sid, lang, kind, label in _read_tsv(data_dir / "skill_labels.tsv.gz"):
+        if kind == "esco":
+            names.setdefault((sid, lang), label)
+    out: dict[tuple[int, str], list[str]] = {}
+    for occ, rel, sid in _read_tsv(data_dir / "occupation_skills.tsv.gz"):
+        cid = occ_index.get(OCCUPATION_PREFIX + occ)
+        if rel != "e" or cid is None:
+            continue
+        for lang in LANGS:
+            name = names.get((sid, lang))
+            if name:
+                out.setdefault((cid, lang), []).append(name)
+    return out
 
 
 class Taxonomy:
@@ -128,7 +160,7 @@ class Taxonomy:
         }
         self._occ_labels: dict[tuple[int, str], str] = {}
         forms: list[Form] = []
-        seen: set[tuple[int, str, str]] = set()
+        seen: dict[tuple[int, str, str], int] = {}
         for uri, lang, kind, label in _read_tsv(data_dir / "occupation_labels.tsv.gz"):
             cid = self._occ_index[uri]
             if kind == "pref" or ((cid, lang) not in self._occ_labels and kind == "surface"):
@@ -136,12 +168,16 @@ class Taxonomy:
                     self._occ_labels[(cid, lang)] = label
             for variant in title_forms(label):
                 text = normalise(variant)
-                if text and (cid, lang, text) not in seen:
-                    seen.add((cid, lang, text))
-                    forms.append(Form(concept=cid, lang=lang, kind=kind, text=text))
+                if text:
+                    _add_form(forms, seen, Form(concept=cid, lang=lang, kind=kind, text=text))
+        # Weak evidence beyond the labels, one document per concept, language and source: the ESCO
+        # description, and the names of the occupation's essential skills ("wild en gevogelte bereiden"
+        # for a butcher's shop assistant: words a national title uses that no ESCO label contains).
         texts: dict[int, list[tuple[str, str]]] = {}
         for uri, lang, description in _read_tsv(data_dir / "occupation_descriptions.tsv.gz"):
             texts.setdefault(self._occ_index[uri], []).append((lang, normalise_text(description)))
+        for (cid, lang), names in _essential_skill_names(data_dir, self._occ_index).items():
+            texts.setdefault(cid, []).append((lang, normalise_text(" ; ".join(names))))
         self.occupations = LabelIndex(forms=forms, n_concepts=len(self.occ_uris), texts=texts)
         index = self.occupations
         self.occ_info = ConceptInfo(
@@ -155,7 +191,7 @@ class Taxonomy:
         self._skill_index: dict[str, int] = {}
         self._skill_labels: dict[tuple[int, str], str] = {}
         forms: list[Form] = []
-        seen: set[tuple[int, str, str]] = set()
+        seen: dict[tuple[int, str, str], int] = {}
         for sid, lang, kind, label in _read_tsv(data_dir / "skill_labels.tsv.gz"):
             uri = SKILL_PREFIX + sid
             cid = self._skill_index.get(uri)
@@ -165,9 +201,8 @@ class Taxonomy:
             if kind == "esco":
                 self._skill_labels.setdefault((cid, lang), label)
             text = normalise(label)
-            if text and (cid, lang, text) not in seen:
-                seen.add((cid, lang, text))
-                forms.append(Form(concept=cid, lang=lang, kind=kind, text=text))
+            if text:
+                _add_form(forms, seen, Form(concept=cid, lang=lang, kind=kind, text=text))
         # Skill labels without an ESCO URI: concepts of kind "text" whose URI is their normalised label.
         text_ids: list[int] = []
         for lang, label in _read_tsv(data_dir / "skill_labels_unlinked.tsv.gz"):
@@ -270,6 +305,15 @@ class Taxonomy:
         scores = ranking.concept
         if self.occ_reranker is not None:
             scores = rerank(self.occ_reranker, self.occupations, self.occ_info, ranking, lang=lang)
+        exact = self.occupations.exact.get(ranking.query)
+        if exact:
+            # A query that is a label of the taxonomy finds that concept first (preferred labels before
+            # alternative ones), whatever the model makes of a neighbour with a richer description
+            # ("osteopaat" before "dierenosteopaat"); the rest keep their order and scores.
+            scores = np.array(scores, dtype=np.float64)
+            top_score = float(scores.max())
+            for pos, cid in enumerate(exact):
+                scores[cid] = top_score + 1e-3 * (len(exact) - pos)
         top = self._top(scores, limit)
         best = float(scores[top[0]]) if top else 1.0
         return [self._occ_concept(i, round(float(scores[i]) / max(best, 1e-9), 6), lang) for i in top]

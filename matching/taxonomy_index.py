@@ -7,7 +7,8 @@ crosswalk label) of a set of concepts and ranks concepts for a query with two cl
 * TF-IDF cosine on character n-grams of the whole label (robust to typos and unknown compounds),
 
 fused per form and max-pooled per concept. An optional per-concept text field (occupation
-descriptions) adds weak evidence for the words a label does not contain ("... gieterij").
+descriptions and the names of essential skills) adds weak evidence for the words a label does not
+contain ("... gieterij").
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Ranking:
     char: np.ndarray  # character n-gram cosine per form
     words: np.ndarray  # BM25 per form divided by the query's maximum
     form_score: np.ndarray  # fused score per form (label-type and language weights applied)
-    text: np.ndarray | None  # description BM25 per concept (normalised), or None
+    text: np.ndarray | None  # BM25 of the concept's texts (best document, normalised), or None
     hidden: np.ndarray | None = None  # forms hidden from this ranking (training only), or None
     semantic: np.ndarray | None = None  # latent-space cosine per concept, or None
 
@@ -80,9 +81,10 @@ class ConceptSpace:
     languages, descriptions), so that a query can meet a concept that shares none of its label words.
 
     Every concept is one document: the tokens of all its labels (Dutch, German and English: the parallel
-    labels also tie the languages together) plus, at half weight, those of its descriptions. A truncated
-    SVD of the tf-idf matrix gives each term and concept a vector; a query is the idf-weighted sum of its
-    token vectors. Built from the shipped data only, at load time (a few seconds).
+    labels also tie the languages together) plus, at half weight, those of its texts (descriptions, names
+    of essential skills). A truncated SVD of the tf-idf matrix gives each term and concept a vector; a
+    query is the idf-weighted sum of its token vectors. Built from the shipped data only, at load time (a
+    few seconds).
     """
 
     def __init__(self, labels: sp.csr_matrix, descriptions: sp.csr_matrix | None, *, dims: int) -> None:
@@ -444,7 +446,7 @@ class LabelIndex:
         self.char_vectoriser = CharNgrams()
         self.char_matrix = sp.csc_matrix(self.char_vectoriser.fit_transform([e for _, e in analysed]))
         del analysed
-        # Per-concept text (descriptions): one BM25 document per concept and language.
+        # Per-concept text (descriptions, skill names): one BM25 document per concept, language and source.
         text_docs: list[list[int]] = []
         concept_ids: list[int] = []
         langs: list[str] = []

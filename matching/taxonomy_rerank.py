@@ -31,12 +31,12 @@ AGREEMENT_TOP = 10  # candidates whose ISCO groups vote for group concepts
 FEATURES = (
     "score",  # first-stage fused score
     "rel",  # score / best score
-    "log_rank",
+    "log_rank",  # log(1 + first-stage rank), ties sharing the better rank
     "char",  # character n-gram cosine of the best form
     "words",  # normalised BM25 of the best form
     "char_max",  # best character cosine over all forms of the concept
     "words_max",
-    "text",  # description evidence
+    "text",  # evidence of the concept's texts (description, essential skill names)
     "is_group",
     "group_level",  # ISCO digits / 4 for groups, 0 for occupations
     "log_forms",  # how many labels the concept has
@@ -149,6 +149,9 @@ def features(
         return x
     scores = ranking.concept[cands].astype(np.float64)
     best = max(float(scores[0]), 1e-9)
+    # Rank among the candidates with equal first-stage scores sharing the better rank, so that a tie is
+    # not broken by the concepts' order in the data files.
+    tied_rank = np.searchsorted(-scores, -scores, side="left")
     q_tokens = {t for t in ranking.tokens if t >= 0}
     n_q = max(len(set(ranking.tokens)), 1)  # unknown query words count against coverage
     q_head = index._head(ranking.query)
@@ -199,7 +202,7 @@ def features(
         x[i] = (
             scores[i],
             scores[i] / best,
-            np.log1p(i),
+            np.log1p(tied_rank[i]),
             char[b],
             words[b],
             char_max,

@@ -10,6 +10,7 @@ import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from matching._text import normalise, title_forms
@@ -144,6 +145,35 @@ class TestSearch:
         results = taxonomy.search_occupations("heftruckchauffeur", lang="nl", limit=5)
         assert results[0].uri == FORKLIFT_DRIVER
         assert results[0].label == "heftruckchauffeur"
+
+    def test_preferred_label_beats_a_neighbour_with_a_richer_description(self, taxonomy: Taxonomy) -> None:
+        # "osteopaat" is the preferred label of the osteopath; the animal osteopath's description names
+        # osteopaths too, and the model alone had put it first.
+        results = taxonomy.search_occupations("Osteopaat", lang="nl", limit=3)
+        assert results[0].label == "osteopaat"
+        assert results[0].score == 1.0
+        assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+
+    def test_preferred_label_also_listed_as_alternative_stays_preferred(self, taxonomy: Taxonomy) -> None:
+        index = taxonomy.occupations
+        osteopath = taxonomy.search_occupations("osteopaat", lang="nl", limit=1)[0].uri
+        forms = [
+            int(f)
+            for f in index.forms_of(taxonomy._occ_index[osteopath])
+            if index.form_text[f] == "osteopaat" and index.form_lang[f] == "nl"
+        ]
+        assert len(forms) == 1  # one form per concept, language and text
+        assert index.form_prior[forms[0]] == 1.0  # ESCO lists it as alt and pref: pref wins
+
+    def test_essential_skill_names_are_search_evidence(self, taxonomy: Taxonomy) -> None:
+        index = taxonomy.occupations
+        cid = taxonomy._occ_index[FORKLIFT_DRIVER]
+        essential, _ = taxonomy.occupation_skills(FORKLIFT_DRIVER)
+        name = normalise(taxonomy.label(sorted(essential)[0], lang="nl"))
+        docs = {int(i) for i in np.flatnonzero(index.text_concept == cid)}
+        assert len(docs) > 3  # descriptions (nl/de/en) and essential skill names
+        assert index.text_bm25 is not None
+        assert index.text_bm25.score(index.analyser.light_ids(name))[0][sorted(docs)].max() > 0
 
     def test_scores_descend_and_limit_holds(self, taxonomy: Taxonomy) -> None:
         results = taxonomy.search_occupations("verpleegkundige", lang="nl", limit=7)

@@ -5,6 +5,7 @@ Uses the real shipped data (``data/taxonomy``), loaded once per session through 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -93,6 +94,25 @@ class TestReranking:
         x = features(index, taxonomy.occ_info, ranking, cands, lang="de")
         assert x.shape == (len(cands), len(FEATURES))
         assert np.isfinite(x).all()
+
+    def test_tied_first_stage_scores_share_their_rank(self, taxonomy: Taxonomy) -> None:
+        # When the first stage ties two concepts, the rank feature must not let the order of the data
+        # files decide between them.
+        index = taxonomy.occupations
+        ranking = index.rank("landmeter", lang="nl")
+        concept = ranking.concept.copy()
+        first, second = candidates(ranking)[:2]
+        concept[second] = concept[first]
+        tied = dataclasses.replace(ranking, concept=concept)
+        cands = candidates(tied)
+        scores = concept[cands]
+        x = features(index, taxonomy.occ_info, tied, cands, lang="nl")
+        log_rank = x[:, FEATURES.index("log_rank")]
+        assert set(cands[:2].tolist()) == {int(first), int(second)}
+        assert log_rank[0] == log_rank[1] == 0.0
+        for i in range(len(cands)):
+            shared = int(np.flatnonzero(scores == scores[i])[0])
+            assert log_rank[i] == pytest.approx(np.log1p(shared))
 
     def test_head_words(self, taxonomy: Taxonomy) -> None:
         index = taxonomy.occupations
