@@ -307,16 +307,28 @@ class Taxonomy:
             scores = rerank(self.occ_reranker, self.occupations, self.occ_info, ranking, lang=lang)
         exact = self.occupations.exact.get(ranking.query)
         if exact:
-            # A query that is a label of the taxonomy finds that concept first (preferred labels before
-            # alternative ones), whatever the model makes of a neighbour with a richer description
-            # ("osteopaat" before "dierenosteopaat"); the rest keep their order and scores.
+            # A query that is a label of the taxonomy finds that concept first, whatever the model makes of
+            # a neighbour with a richer description ("osteopaat" before "dierenosteopaat"). Several concepts
+            # with that label: preferred labels before alternative ones, then the model's order. The rest
+            # keep their order and scores.
             scores = np.array(scores, dtype=np.float64)
             top_score = float(scores.max())
-            for pos, cid in enumerate(exact):
-                scores[cid] = top_score + 1e-3 * (len(exact) - pos)
+            weight = self._label_weight
+            order = sorted(exact, key=lambda c: (-weight(c, ranking.query), -scores[c], c))
+            for pos, cid in enumerate(order):
+                scores[cid] = top_score + 1e-3 * (len(order) - pos)
         top = self._top(scores, limit)
         best = float(scores[top[0]]) if top else 1.0
         return [self._occ_concept(i, round(float(scores[i]) / max(best, 1e-9), 6), lang) for i in top]
+
+    def _label_weight(self, cid: int, text: str) -> float:
+        """The priority of the label type (preferred, alternative, ...) under which occupation ``cid``
+        has the normalised label ``text`` (0 when it has not)."""
+        index = self.occupations
+        return max(
+            (float(index.form_prior[f]) for f in index.forms_of(cid) if index.form_text[f] == text),
+            default=0.0,
+        )
 
     def search_skills(self, q: str, *, lang: str | None = None, limit: int = 10) -> list[Concept]:
         """ESCO skills ranked for a query in NL, DE or EN."""

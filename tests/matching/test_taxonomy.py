@@ -16,6 +16,8 @@ import pytest
 from matching._text import normalise, title_forms
 from matching.evaluation_occupations import evaluate_occupations
 from matching.taxonomy import Taxonomy, _prune_cache, cache_path, load_taxonomy
+from matching.taxonomy_index import query_key
+from matching.taxonomy_rerank import rerank
 
 OCC = "http://data.europa.eu/esco/occupation/"
 SKILL = "http://data.europa.eu/esco/skill/"
@@ -153,6 +155,18 @@ class TestSearch:
         assert results[0].label == "osteopaat"
         assert results[0].score == 1.0
         assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+
+    def test_a_label_of_several_concepts_keeps_the_models_order_among_them(self, taxonomy: Taxonomy) -> None:
+        index = taxonomy.occupations
+        key = query_key("Lagerist")
+        shared = index.exact[key]
+        assert len(shared) > 1  # "Lagerist" names several ESCO occupations, each as an alternative label
+        ranking = index.rank("Lagerist", lang="de")
+        assert taxonomy.occ_reranker is not None
+        model = rerank(taxonomy.occ_reranker, index, taxonomy.occ_info, ranking, lang="de")
+        expected = sorted(shared, key=lambda c: (-taxonomy._label_weight(c, key), -model[c], c))
+        results = taxonomy.search_occupations("Lagerist", lang="de", limit=len(shared) + 2)
+        assert [taxonomy._occ_index[r.uri] for r in results[: len(shared)]] == expected
 
     def test_preferred_label_also_listed_as_alternative_stays_preferred(self, taxonomy: Taxonomy) -> None:
         index = taxonomy.occupations
