@@ -167,4 +167,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks._pipes import run
+
+    run(main)

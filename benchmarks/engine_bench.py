@@ -208,4 +208,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks._pipes import run
+
+    run(main)

@@ -6,19 +6,26 @@ it reads the profiles, prints both record types field by field, and that the fie
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
-from pathlib import Path
+
+import pytest
 
 from matching.encoding import EncodedCandidate, EncodedVacancy
 from tests.scripts.test_cli import REPO, run, sqlite_env
 
 
-def test_prints_every_record_field_of_both_kinds(tmp_path: Path) -> None:
-    env = sqlite_env(tmp_path)
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = sqlite_env(tmp_path_factory.mktemp("record-memory"))
     seeded = run(["seed", "--candidates", "120", "--vacancies", "60", "--seed", "7"], env=env)
     assert seeded.returncode == 0, seeded.stderr
+    return env
+
+
+def test_prints_every_record_field_of_both_kinds(env: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.record_memory", env["DATABASE_URL"]],
         cwd=REPO,
@@ -38,3 +45,21 @@ def test_prints_every_record_field_of_both_kinds(tmp_path: Path) -> None:
     fields = (set(EncodedCandidate.__slots__) | set(EncodedVacancy.__slots__)) - {"related_of"}
     assert named <= fields
     assert {"skill_keys", "required"} <= named
+
+
+def test_a_reader_that_stops_early_ends_it_quietly(env: dict[str, str]) -> None:
+    # `python -m benchmarks.record_memory URL | head -1`: the reader is gone before the script writes.
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.record_memory", env["DATABASE_URL"]],
+        cwd=REPO,
+        env=env,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(write_end)
+    os.close(read_end)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert "Traceback" not in stderr, stderr[-4000:]
