@@ -127,19 +127,23 @@ class MatchEngine:
         }
 
     # ----------------------------------------------------------------------------------- indexes
-    def build_vacancy_index(self, vacancies: Iterable[VacancyFeatures]) -> VacancyIndex:
+    def build_vacancy_index(
+        self, vacancies: Iterable[VacancyFeatures], *, after_chunk: Callable[[], None] | None = None
+    ) -> VacancyIndex:
         """Encode vacancies into a new index (keep it fresh with ``upsert``/``remove``); see
-        :func:`_upsert_all` for iterators."""
+        :func:`_upsert_all` for iterators and ``after_chunk``."""
         index = VacancyIndex(self.vocab, self.encoder)
-        _upsert_all(index, vacancies)
+        _upsert_all(index, vacancies, after_chunk)
         index.materialise()
         return index
 
-    def build_candidate_index(self, candidates: Iterable[CandidateFeatures]) -> CandidateIndex:
+    def build_candidate_index(
+        self, candidates: Iterable[CandidateFeatures], *, after_chunk: Callable[[], None] | None = None
+    ) -> CandidateIndex:
         """Encode candidates into a new index (keep it fresh with ``upsert``/``remove``); see
-        :func:`_upsert_all` for iterators."""
+        :func:`_upsert_all` for iterators and ``after_chunk``."""
         index = CandidateIndex(self.vocab, self.encoder)
-        _upsert_all(index, candidates)
+        _upsert_all(index, candidates, after_chunk)
         index.materialise()
         return index
 
@@ -801,16 +805,24 @@ class _MiscSplit:
 BUILD_CHUNK = 5_000
 
 
-def _upsert_all(index: CandidateIndex | VacancyIndex, profiles: Iterable[Any]) -> None:
+def _upsert_all(
+    index: CandidateIndex | VacancyIndex, profiles: Iterable[Any], after_chunk: Callable[[], None] | None
+) -> None:
     """Add ``profiles`` to a new index: a list in one ``upsert``; any other iterable (a database stream) in
     chunks of :data:`BUILD_CHUNK`, so the features of all profiles are never held at once (at twente a
-    batch worker's peak held 50,000 candidates' features, about 230 MiB, beside their records)."""
+    batch worker's peak held 50,000 candidates' features, about 230 MiB, beside their records).
+
+    ``after_chunk`` is called after each chunk is encoded, when that chunk's rows and features are garbage
+    (a batch worker returns the freed heap to the system there)."""
     if isinstance(profiles, list):
         index.upsert(profiles)
         return
     iterator = iter(profiles)
     while chunk := list(islice(iterator, BUILD_CHUNK)):
         index.upsert(chunk)
+        del chunk
+        if after_chunk is not None:
+            after_chunk()
 
 
 def index_max_travel(engine: MatchEngine) -> float:

@@ -18,14 +18,12 @@ import ctypes.util
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
 from matching.batch import BatchContext
-from matching.engine import BUILD_CHUNK, MatchEngine
+from matching.engine import MatchEngine
 from matching.index import CandidateIndex, VacancyIndex, chord_to_km, collector_paused
 from service.batch.models import C2V, V2C
 from service.batch.packing import PackedRanking, pack, uuid_bytes
@@ -77,8 +75,6 @@ class LoadedProfiles:
     order: dict[str, np.ndarray]
     id_bytes: dict[str, np.ndarray]
 
-
-T = TypeVar("T")
 
 _LOCK = threading.Lock()
 _LOADED: dict[tuple[str, Snapshot], LoadedProfiles] = {}
@@ -161,8 +157,11 @@ def load_profiles(database_url: str, snapshot: Snapshot) -> LoadedProfiles:
             # a whole side never sit in memory beside the records (the peak of a worker).
             engine = MatchEngine()
             with collector_paused():
-                cand_index = engine.build_candidate_index(_trimming(iter_candidate_features(session)))
-                vac_index = engine.build_vacancy_index(_trimming(iter_vacancy_features(session)))
+                # Without a trim after each encoded chunk the heap keeps the chunks' rows and features until
+                # the index is built (at twente about 225 MiB of a worker's peak).
+                trim = _MALLOC.trim
+                cand_index = engine.build_candidate_index(iter_candidate_features(session), after_chunk=trim)
+                vac_index = engine.build_vacancy_index(iter_vacancy_features(session), after_chunk=trim)
         _MALLOC.trim()  # before the batch context allocates its tables
         loaded = LoadedProfiles(
             engine=engine,
@@ -176,17 +175,6 @@ def load_profiles(database_url: str, snapshot: Snapshot) -> LoadedProfiles:
         _LOADED[key] = loaded
         _MALLOC.trim()  # what the loaded rows and features left behind
         return loaded
-
-
-def _trimming(profiles: Iterable[T]) -> Iterator[T]:
-    """``profiles``, returning freed memory to the system after every chunk the engine encodes
-    (:data:`matching.engine.BUILD_CHUNK`): the rows and features of an encoded chunk are garbage by then, and
-    without a trim the heap keeps them until the index is built (at twente about 225 MiB of a worker's
-    peak)."""
-    for n, profile in enumerate(profiles, 1):
-        yield profile
-        if n % BUILD_CHUNK == 0:
-            _MALLOC.trim()
 
 
 def _row_id_bytes(index: CandidateIndex | VacancyIndex) -> np.ndarray:

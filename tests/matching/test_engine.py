@@ -379,7 +379,9 @@ class TestPathsAgree:
         engine, candidates, vacancies, cand_index, vac_index = world
         monkeypatch.setattr(engine_module, "BUILD_CHUNK", 37)  # several chunks, the last one partial
         fresh = MatchEngine(taxonomy=engine.encoder.taxonomy)
-        s_cands = fresh.build_candidate_index(iter(candidates))
+        chunks_done: list[None] = []  # one call per encoded chunk (where a batch worker trims its heap)
+        s_cands = fresh.build_candidate_index(iter(candidates), after_chunk=lambda: chunks_done.append(None))
+        assert len(chunks_done) == -(-len(candidates) // 37)
         s_vacs = fresh.build_vacancy_index(v for v in vacancies)
         assert len(s_cands) == len(cand_index)
         assert len(s_vacs) == len(vac_index)
