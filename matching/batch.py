@@ -1,8 +1,8 @@
 """Batch ranking: the top-K per profile over whole indexes, in both directions (the nightly batch's engine).
 
 Only pairs that pass the hard filters count (eligible, within reach in an allowed country, every hard
-requirement met). Filtering happens at class level (:class:`_BatchPlan`): candidates and vacancies fall into a few
-feasibility classes, and per query class only the target classes that are compatible and within reach are
+requirement met). Filtering happens at class level (:class:`_BatchPlan`): candidates and vacancies fall into a
+few feasibility classes, and per query class only the target classes that are compatible and within reach are
 scored. Every factor except competences is looked up per pair of classes (:class:`_ClassTables`), scored with
 the factor's own code, so batch scores are identical to the live path's (``MatchEngine.rank_vacancies``).
 """
@@ -34,6 +34,7 @@ FloatArray = npt.NDArray[np.float64]
 #: (the float32 product, 4 bytes per occupation profile and candidate, beside the kept table: 2 bytes as
 #: int16, 8 as float64), and computes the counts per block beyond it (see BatchContext.profile_by_candidate).
 PROFILE_TABLE_MAX_BYTES = 256 << 20
+
 
 def batch_top_k(
     engine: MatchEngine,
@@ -103,8 +104,8 @@ class _Direction:
 
 class BatchContext:
     """What every batch block of one (candidate index, vacancy index) pair reuses: the feasibility plan, the
-    factor tables, transposed concept matrices and the tie-break order. Build once per snapshot (a batch worker
-    keeps it for all its chunks); it is only valid while neither index changes."""
+    factor tables, transposed concept matrices and the tie-break order. Build once per snapshot (a batch
+    worker keeps it for all its chunks); it is only valid while neither index changes."""
 
     def __init__(self, engine: MatchEngine, cands: CandidateIndex, vacs: VacancyIndex) -> None:
         cands.materialise()
@@ -160,7 +161,9 @@ class BatchContext:
     def has_targets(self, candidates_query: bool) -> bool:
         return bool(self.direction(candidates_query).t_rows.size)
 
-    def rank_rows(self, candidates_query: bool, rows: IntArray, k: int) -> tuple[IntArray, IntArray, IntArray]:
+    def rank_rows(
+        self, candidates_query: bool, rows: IntArray, k: int
+    ) -> tuple[IntArray, IntArray, IntArray]:
         """Top-``k`` per query row, rows in the given order: (count per row, target rows, scores in
         hundredths), best first per row; ties break by target id."""
         rows = np.asarray(rows, dtype=np.int64)
@@ -701,9 +704,7 @@ def _csr_rows(matrix: sp.csr_matrix, rows: IntArray) -> sp.csr_matrix:
     indptr = np.zeros(rows.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     at = np.repeat(starts - indptr[:-1], lengths) + np.arange(int(indptr[-1]), dtype=np.int64)
-    return sp.csr_matrix(
-        (matrix.data[at], matrix.indices[at], indptr), shape=(rows.size, matrix.shape[1])
-    )
+    return sp.csr_matrix((matrix.data[at], matrix.indices[at], indptr), shape=(rows.size, matrix.shape[1]))
 
 
 def _dense_columns(product: sp.spmatrix, column_of: IntArray, n_columns: int) -> FloatArray:
@@ -718,8 +719,8 @@ def _dense_columns(product: sp.spmatrix, column_of: IntArray, n_columns: int) ->
 
 
 #: Grid cells one block scores at once. The competence arithmetic makes a dozen float64 temporaries per cell;
-#: blocks this small keep them in the CPU cache (measured: 1.5 M cells per block ran at 5–6 M cells per CPU-second,
-#: 100–300 k cells at 8–11 M), and bound a worker's scratch memory to a few MB.
+#: blocks this small keep them in the CPU cache (measured: 1.5 M cells per block ran at 5–6 M cells per
+#: CPU-second, 100–300 k cells at 8–11 M), and bound a worker's scratch memory to a few MB.
 GRID_CELLS = 150_000
 #: Grid cells per block of the pruned path: only int32 sums and masks are per cell there (competences are
 #: scored per pair, for the few cells that can reach the top). Measured at Twente scale: 600 k cells ran about
@@ -783,9 +784,7 @@ class _GridJob:
         compatible = d.compatible[d.q_sig[rows]]  # query rows × target signatures
         within = d.within[d.q_tr[rows]]  # query rows × target travel classes
         # Regional blocking: targets that at least one row of the block can take (a superset of each row's).
-        targets = d.t_rows[
-            compatible.any(axis=0)[d.t_sig[d.t_rows]] & within.any(axis=0)[d.t_tr[d.t_rows]]
-        ]
+        targets = d.t_rows[compatible.any(axis=0)[d.t_sig[d.t_rows]] & within.any(axis=0)[d.t_tr[d.t_rows]]]
         m = targets.size
         k = min(self.k, m)
         if m == 0 or k <= 0:
@@ -869,9 +868,7 @@ class _GridJob:
         compatible = d.compatible[d.q_sig[rows]]  # query rows × target signatures
         within = d.within[d.q_tr[rows]]  # query rows × target travel classes
         # Regional blocking: targets that at least one row of the block can take (a superset of each row's).
-        targets = d.t_rows[
-            compatible.any(axis=0)[d.t_sig[d.t_rows]] & within.any(axis=0)[d.t_tr[d.t_rows]]
-        ]
+        targets = d.t_rows[compatible.any(axis=0)[d.t_sig[d.t_rows]] & within.any(axis=0)[d.t_tr[d.t_rows]]]
         if targets.size == 0:
             return np.zeros(rows.size, dtype=np.int64), empty, empty
         feasible = compatible[:, d.t_sig[targets]] & within[:, d.t_tr[targets]]
@@ -897,7 +894,9 @@ class _GridJob:
         return counts, targets[top[valid]], (top_keys[valid] // n).astype(np.int64)
 
 
-def _compatible(c_reps: Sequence[EncodedCandidate], v_reps: Sequence[EncodedVacancy]) -> npt.NDArray[np.bool_]:
+def _compatible(
+    c_reps: Sequence[EncodedCandidate], v_reps: Sequence[EncodedVacancy]
+) -> npt.NDArray[np.bool_]:
     """``[i, j]``: candidate signature i meets every hard requirement of vacancy signature j (garantiebaan
     eligibility, country, driving licences, certificates, language minimums), all pairs at once."""
     n_c, n_v = max(len(c_reps), 1), max(len(v_reps), 1)
@@ -918,7 +917,11 @@ def _compatible(c_reps: Sequence[EncodedCandidate], v_reps: Sequence[EncodedVaca
     v_country = np.array([countries.index(v.country) for v in v_reps], dtype=np.int64)
     c_lic = np.array([c.licences for c in c_reps], dtype=np.int64)
     v_lic = np.array([v.licences for v in v_reps], dtype=np.int64)
-    out = (tgr[:, None] | ~garantie[None, :]) & works_in[:, v_country] & ((v_lic[None, :] & ~c_lic[:, None]) == 0)
+    out = (
+        (tgr[:, None] | ~garantie[None, :])
+        & works_in[:, v_country]
+        & ((v_lic[None, :] & ~c_lic[:, None]) == 0)
+    )
     if certs:
         held = np.zeros((n_c, len(certs)), dtype=np.int32)
         for i, c in enumerate(c_reps):
@@ -1059,7 +1062,10 @@ _FACTOR_KEYS: dict[str, Callable[[Any], Hashable]] = {
 
 #: Factors whose class tables are combined into one where the combined table has at most
 #: ``_COMBINED_TABLE_MAX`` cells (at Twente scale: about 0.1 M and 1 M).
-_COMBINED: tuple[tuple[str, ...], ...] = (("language", "education", "driving_licences"), ("hours", "certificates"))
+_COMBINED: tuple[tuple[str, ...], ...] = (
+    ("language", "education", "driving_licences"),
+    ("hours", "certificates"),
+)
 _COMBINED_TABLE_MAX = 4_000_000
 assert sorted(f for group in _COMBINED for f in group) == sorted(_FACTOR_KEYS)
 

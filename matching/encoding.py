@@ -701,8 +701,10 @@ class Encoder:
             work_countries=value(  # type: ignore[arg-type]
                 "work_countries",
                 (features.work_countries, features.country),
-                lambda: frozenset(c.upper() for c in features.work_countries)
-                or frozenset({features.country.upper()}),
+                lambda: (
+                    frozenset(c.upper() for c in features.work_countries)
+                    or frozenset({features.country.upper()})
+                ),
             ),
             max_travel_km=int(features.max_travel_km),
             hours_min=int(features.hours_min),

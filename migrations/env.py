@@ -1,12 +1,13 @@
-"""Alembic environment: the URL comes from the caller's config (set by `service.persistence.migrate`) or settings."""
+"""Alembic environment: the URL comes from the caller's config (set by `service.persistence.migrate`) or
+settings."""
 
 from __future__ import annotations
 
 from alembic import context
 
+from service.persistence import models  # noqa: F401  (registers every table on Base.metadata)
 from service.persistence.base import Base
 from service.persistence.db import make_engine
-from service.persistence import models  # noqa: F401  (registers every table on Base.metadata)
 from service.settings import get_settings
 
 config = context.config

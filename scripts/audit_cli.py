@@ -12,9 +12,15 @@ app = typer.Typer(help="Audit log: verify the hash chain.", no_args_is_help=True
 
 @app.command("verify")
 def verify(
-    anchor: Annotated[str | None, typer.Option(
-        help="SEQ:HASH of an entry published earlier (e.g. a previous run's head); it must still be in the chain.",
-    )] = None,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            help=(
+                "SEQ:HASH of an entry published earlier (e.g. a previous run's head); "
+                "it must still be in the chain."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Exit 0 when the chain is intact; exit 1 naming each edited or removed entry's seq otherwise.
 
@@ -39,6 +45,15 @@ def verify(
         engine.dispose()
     for problem in report.problems:
         typer.echo(f"audit chain broken at {problem}", err=True)
-    typer.echo(json.dumps({"entries": report.entries, "head_seq": report.head_seq, "head_hash": report.head_hash,
-                           "intact": report.intact, "problems": [str(p) for p in report.problems]}))
+    typer.echo(
+        json.dumps(
+            {
+                "entries": report.entries,
+                "head_seq": report.head_seq,
+                "head_hash": report.head_hash,
+                "intact": report.intact,
+                "problems": [str(p) for p in report.problems],
+            }
+        )
+    )
     raise typer.Exit(0 if report.intact else 1)

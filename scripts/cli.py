@@ -1,7 +1,7 @@
 """The `werkmatch` command line. Thin: every command calls into service/ or matching/.
 
-Unix habits: `--help` everywhere, results on stdout, progress and diagnostics on stderr, exit code 0 on success,
-1 on failure, 2 on usage errors.
+Unix habits: `--help` everywhere, results on stdout, progress and diagnostics on stderr, exit code 0 on
+success, 1 on failure, 2 on usage errors.
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ from scripts.bench_cli import app as bench_app
 from scripts.interop_cli import export_app, import_app
 from scripts.retention_cli import app as retention_app
 
-app = typer.Typer(help="werkmatch: explainable candidate-vacancy matching for Dutch municipalities.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="werkmatch: explainable candidate-vacancy matching for Dutch municipalities.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality figures on evaluation sets.", no_args_is_help=True)
@@ -75,7 +78,9 @@ def db_downgrade(revision: Annotated[str, typer.Option(help="Target revision.")]
 @keys_app.command("create")
 def keys_create(
     role: Annotated[RoleChoice, typer.Option(help="Role of the key.")],
-    municipality: Annotated[list[str] | None, typer.Option(help="CBS code (GM0153); repeat for several.")] = None,
+    municipality: Annotated[
+        list[str] | None, typer.Option(help="CBS code (GM0153); repeat for several.")
+    ] = None,
     employer: Annotated[str | None, typer.Option(help="Employer name (created when new).")] = None,
     label: Annotated[str | None, typer.Option(help="A note on who holds the key.")] = None,
 ) -> None:
@@ -91,8 +96,13 @@ def keys_create(
     factory = make_sessionmaker(make_engine(settings.database_url))
     try:
         with session_scope(factory) as session:
-            issued = create_api_key(session, role=Role(role.value), municipalities=municipality or [],
-                                    employer_name=employer, label=label)
+            issued = create_api_key(
+                session,
+                role=Role(role.value),
+                municipalities=municipality or [],
+                employer_name=employer,
+                label=label,
+            )
     except ServiceError as exc:
         _err(f"error: {exc.detail}")
         raise typer.Exit(2) from exc
@@ -113,8 +123,17 @@ def serve(
 
     upgrade(_settings().database_url)
     os.environ.setdefault("WERKMATCH_WARM_INDEX_ON_START", "true")
-    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=False, access_log=False, log_config=_log_config())
+    uvicorn.run(
+        "service.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+        access_log=False,
+        log_config=_log_config(),
+    )
 
 
 def _log_config() -> dict[str, object]:
@@ -150,12 +169,17 @@ def seed(
     factory = make_sessionmaker(make_engine(settings.database_url))
     with Progress(total=candidates + vacancies, description="seed") as progress:
         report = load_payloads(
-            factory, candidates=generate_candidates(candidates, seed=seed),
-            vacancies=generate_vacancies(vacancies, seed=seed), secret=settings.secret_key,
+            factory,
+            candidates=generate_candidates(candidates, seed=seed),
+            vacancies=generate_vacancies(vacancies, seed=seed),
+            secret=settings.secret_key,
             progress=lambda _kind, n: progress.update(n),
         )
-    typer.echo(json.dumps({"candidates": report.candidates, "vacancies": report.vacancies,
-                           "employers": report.employers}))
+    typer.echo(
+        json.dumps(
+            {"candidates": report.candidates, "vacancies": report.vacancies, "employers": report.employers}
+        )
+    )
 
 
 DEMO_KEYS = (
@@ -172,7 +196,9 @@ def demo(
     database: Annotated[Path, typer.Option(help="SQLite file to (re)create.")] = Path("werkmatch-demo.db"),
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Create the database and keys, then exit.")] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Create the database and keys, then exit.")
+    ] = False,
 ) -> None:
     """Create a SQLite demo database with Twente data, print demo keys for each role and serve it."""
 
@@ -194,12 +220,15 @@ def demo(
     factory = make_sessionmaker(make_engine(url))
     candidates, vacancies = demo_dataset()
     report = load_payloads(factory, candidates=candidates, vacancies=vacancies, secret=settings.secret_key)
-    _err(f"demo database {database}: {report.candidates} candidates, {report.vacancies} vacancies, "
-         f"{report.employers} employers")
+    _err(
+        f"demo database {database}: {report.candidates} candidates, {report.vacancies} vacancies, "
+        f"{report.employers} employers"
+    )
     with session_scope(factory) as session:
         for role, municipalities, employer, label in DEMO_KEYS:
-            issued = create_api_key(session, role=Role(role), municipalities=municipalities,
-                                    employer_name=employer, label=label)
+            issued = create_api_key(
+                session, role=Role(role), municipalities=municipalities, employer_name=employer, label=label
+            )
             scope = ",".join(municipalities) or employer or "installation"
             typer.echo(f"{role:<9} {scope:<28} {issued.key}")
     if no_serve:
@@ -209,22 +238,39 @@ def demo(
     import uvicorn
 
     os.environ.setdefault("WERKMATCH_WARM_INDEX_ON_START", "true")
-    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, log_level="info",
-                access_log=False, log_config=_log_config())
+    uvicorn.run(
+        "service.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        log_config=_log_config(),
+    )
 
 
 @eval_app.command("ranking")
-def eval_ranking(path: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder with "
-                                                      "candidates.jsonl, vacancies.jsonl, qrels.tsv.")]) -> None:
-    """NDCG@10 of candidate→vacancy rankings, and top-10 items with unmet hard requirements ranked too high."""
+def eval_ranking(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, file_okay=False, help="Folder with candidates.jsonl, vacancies.jsonl, qrels.tsv."
+        ),
+    ],
+) -> None:
+    """NDCG@10 of candidate→vacancy rankings, and top-10 items with unmet hard requirements ranked too
+    high."""
     from matching.evaluation import evaluate_ranking
 
     typer.echo(json.dumps(evaluate_ranking(path), indent=2, sort_keys=True))
 
 
 @eval_app.command("occupations")
-def eval_occupations(path: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder with "
-                                                          "queries.tsv and qrels.tsv.")]) -> None:
+def eval_occupations(
+    path: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="Folder with queries.tsv and qrels.tsv.")
+    ],
+) -> None:
     """MRR and recall@10 of job title → ESCO occupation linking, per language."""
     from matching.evaluation_occupations import evaluate_occupations
 
@@ -248,8 +294,10 @@ def main() -> None:
     except DBAPIError as exc:
         if not _missing_schema(exc):
             raise
-        typer.echo("error: the database at DATABASE_URL has no werkmatch tables; run `werkmatch db upgrade` "
-                   "first", err=True)
+        typer.echo(
+            "error: the database at DATABASE_URL has no werkmatch tables; run `werkmatch db upgrade` first",
+            err=True,
+        )
         raise SystemExit(1) from None
 
 

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the request's session (commit on success, roll back on error) and the caller's principal.
+"""FastAPI dependencies: the request's session (commit on success, roll back on error) and the caller's
+principal.
 
 `Annotated` aliases keep route signatures short: `session: SessionDep`, `principal: CoachDep`.
 """
@@ -28,8 +29,8 @@ def _is_writer(request: Request) -> bool:
 async def sqlite_write_gate(request: Request) -> AsyncIterator[None]:
     """On SQLite, one writing request per process at a time, queued on the event loop.
 
-    Without it, writers wait for SQLite's write lock inside threadpool threads; when every thread is taken by a
-    waiting writer, the writer holding the lock gets no thread to run its route and all of them stall until
+    Without it, writers wait for SQLite's write lock inside threadpool threads; when every thread is taken by
+    a waiting writer, the writer holding the lock gets no thread to run its route and all of them stall until
     busy_timeout ("database is locked"). Waiting here costs no thread. The gate is released after the commit
     (FastAPI tears dependencies down in reverse order). Other processes still queue on busy_timeout."""
     app_state = request.app.state
@@ -81,8 +82,8 @@ async def get_session(
 ) -> AsyncIterator[Session]:
     """One transaction per request: commit when the route returns, roll back when it raises.
 
-    Function scope: the commit runs before the response is sent, so a failed commit (a conflict, a failed audit
-    write) becomes the response instead of being lost after a 200 went out.
+    Function scope: the commit runs before the response is sent, so a failed commit (a conflict, a failed
+    audit write) becomes the response instead of being lost after a 200 went out.
 
     Async, so opening costs no worker-thread trip: creating a session does no I/O (the connection is taken
     at the first statement, in the principal's or the route's worker thread; a writing request's session is

@@ -110,8 +110,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, InvalidInput):
             extra["errors"] = exc.errors
         response = problem(
-            status=exc.status, type_=exc.type_, title=exc.title, detail=exc.detail,
-            request_id=_request_id(request), **extra,
+            status=exc.status,
+            type_=exc.type_,
+            title=exc.title,
+            detail=exc.detail,
+            request_id=_request_id(request),
+            **extra,
         )
         response.headers.update(exc.headers)
         return response
@@ -120,9 +124,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _clean_validation_errors(list(exc.errors()))
         return problem(
-            status=422, type_="validation-error", title="Invalid input",
+            status=422,
+            type_="validation-error",
+            title="Invalid input",
             detail="The request does not match the schema; see `errors`.",
-            request_id=_request_id(request), errors=errors,
+            request_id=_request_id(request),
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -130,8 +137,12 @@ def install_error_handlers(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
         status = exc.status_code
         response = problem(
-            status=status, type_=f"http-{status}", title=titles.get(status, "HTTP error"),
-            detail=str(exc.detail) if status != 404 else "The resource does not exist or is not visible to you.",
+            status=status,
+            type_=f"http-{status}",
+            title=titles.get(status, "HTTP error"),
+            detail=str(exc.detail)
+            if status != 404
+            else "The resource does not exist or is not visible to you.",
             request_id=_request_id(request),
         )
         if exc.headers:
@@ -141,7 +152,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
         return problem(
-            status=409, type_="conflict", title="Conflict",
+            status=409,
+            type_="conflict",
+            title="Conflict",
             detail="The resource was changed by someone else; reload it and apply your change again.",
             request_id=_request_id(request),
         )
@@ -149,7 +162,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         return problem(
-            status=409, type_="conflict", title="Conflict",
+            status=409,
+            type_="conflict",
+            title="Conflict",
             detail="The request conflicts with existing data (a duplicate reference?).",
             request_id=_request_id(request),
         )
@@ -158,9 +173,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         from service.security.redaction import redact  # late: security imports errors
 
-        logger.exception("unhandled error request_id=%s path=%s", _request_id(request), redact(request.url.path))
+        logger.exception(
+            "unhandled error request_id=%s path=%s", _request_id(request), redact(request.url.path)
+        )
         return problem(
-            status=500, type_="internal-error", title="Internal server error",
+            status=500,
+            type_="internal-error",
+            title="Internal server error",
             detail="An unexpected error occurred; it has been logged with the request id.",
             request_id=_request_id(request),
         )

@@ -12,13 +12,17 @@ def resolve_postcode(postcode: str, country: str, *, field: str = "postcode") ->
     if canonical is None:
         raise InvalidInput(
             f"{field} is not a valid postcode for {country}",
-            errors=[{"loc": ["body", field], "msg": f"not a valid {country} postcode", "type": "postcode_format"}],
+            errors=[
+                {"loc": ["body", field], "msg": f"not a valid {country} postcode", "type": "postcode_format"}
+            ],
         )
     location = locate(canonical, country)
     if location is None:
         raise InvalidInput(
             f"{field} {canonical} is unknown in {country}",
-            errors=[{"loc": ["body", field], "msg": f"unknown {country} postcode", "type": "postcode_unknown"}],
+            errors=[
+                {"loc": ["body", field], "msg": f"unknown {country} postcode", "type": "postcode_unknown"}
+            ],
         )
     return location
 

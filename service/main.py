@@ -14,7 +14,8 @@ from service.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for one database. Migrations are applied by `werkmatch serve` / `db upgrade`, not here."""
+    """Build the app for one database. Migrations are applied by `werkmatch serve` / `db upgrade`, not
+    here."""
     from service.audit.router import router as audit_router
     from service.batch.router import router as batch_router
     from service.candidates.router import router as candidates_router
@@ -45,9 +46,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.write_engine = writer_engine(engine)
     install_error_handlers(app)
-    for router in (system_router, candidates_router, vacancies_router, audit_router, gdpr_router, web_router,
-                   matches_router, proposals_router, reports_router, taxonomy_router, interop_router,
-                   batch_router):
+    for router in (
+        system_router,
+        candidates_router,
+        vacancies_router,
+        audit_router,
+        gdpr_router,
+        web_router,
+        matches_router,
+        proposals_router,
+        reports_router,
+        taxonomy_router,
+        interop_router,
+        batch_router,
+    ):
         app.include_router(router)
     app.mount("/static", static_files(), name="static")
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -1,6 +1,7 @@
 """Pure ASGI middleware: request ids, a request body size limit and rejection of NUL bytes in URLs.
 
-Pure ASGI (not BaseHTTPMiddleware) so the body limit holds for streamed bodies too and nothing is buffered twice.
+Pure ASGI (not BaseHTTPMiddleware) so the body limit holds for streamed bodies too and nothing is buffered
+twice.
 """
 
 from __future__ import annotations
@@ -19,16 +20,27 @@ from service.security.redaction import redact
 access_log = logging.getLogger("werkmatch.access")
 
 
-async def send_problem(send: Send, *, status: int, type_: str, title: str, detail: str, request_id: str) -> None:
+async def send_problem(
+    send: Send, *, status: int, type_: str, title: str, detail: str, request_id: str
+) -> None:
     body = json.dumps(
-        {"type": PROBLEM_BASE + type_, "title": title, "status": status, "detail": detail, "request_id": request_id}
+        {
+            "type": PROBLEM_BASE + type_,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "request_id": request_id,
+        }
     ).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
-                        (b"x-request-id", request_id.encode())],
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -39,7 +51,8 @@ class _BodyTooLarge(Exception):
 
 
 class GuardMiddleware:
-    """Assigns a request id, rejects bodies over `max_body_bytes` (413) and NUL bytes in path or query (400)."""
+    """Assigns a request id, rejects bodies over `max_body_bytes` (413) and NUL bytes in path or query
+    (400)."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
@@ -53,8 +66,14 @@ class GuardMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         raw_path = scope.get("raw_path") or scope.get("path", "").encode()
         if b"%00" in raw_path or b"\x00" in raw_path or b"%00" in scope.get("query_string", b""):
-            await send_problem(send, status=400, type_="bad-request", title="Bad request",
-                               detail="NUL bytes are not allowed in the URL.", request_id=request_id)
+            await send_problem(
+                send,
+                status=400,
+                type_="bad-request",
+                title="Bad request",
+                detail="NUL bytes are not allowed in the URL.",
+                request_id=request_id,
+            )
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
@@ -64,9 +83,14 @@ class GuardMiddleware:
             except ValueError:
                 too_large = True
             if too_large:
-                await send_problem(send, status=413, type_="payload-too-large", title="Payload too large",
-                                   detail=f"The request body exceeds {self.max_body_bytes} bytes.",
-                                   request_id=request_id)
+                await send_problem(
+                    send,
+                    status=413,
+                    type_="payload-too-large",
+                    title="Payload too large",
+                    detail=f"The request body exceeds {self.max_body_bytes} bytes.",
+                    request_id=request_id,
+                )
                 return
 
         received = 0
@@ -96,12 +120,21 @@ class GuardMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await send_problem(send, status=413, type_="payload-too-large", title="Payload too large",
-                                   detail=f"The request body exceeds {self.max_body_bytes} bytes.",
-                                   request_id=request_id)
+                await send_problem(
+                    send,
+                    status=413,
+                    type_="payload-too-large",
+                    title="Payload too large",
+                    detail=f"The request body exceeds {self.max_body_bytes} bytes.",
+                    request_id=request_id,
+                )
         finally:
             # Method, path and status only: never query strings or bodies (they may carry personal data).
             access_log.info(
-                "request_id=%s method=%s path=%s status=%s ms=%.1f", request_id, scope.get("method"),
-                redact(scope.get("path", "")), status_holder["status"], (time.perf_counter() - started) * 1000,
+                "request_id=%s method=%s path=%s status=%s ms=%.1f",
+                request_id,
+                scope.get("method"),
+                redact(scope.get("path", "")),
+                status_holder["status"],
+                (time.perf_counter() - started) * 1000,
             )

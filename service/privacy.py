@@ -1,4 +1,5 @@
-"""Protection of the BSN: encrypted at rest (Fernet, key derived from the secret) and looked up by a keyed hash.
+"""Protection of the BSN: encrypted at rest (Fernet, key derived from the secret) and looked up by a keyed
+hash.
 
 The BSN never leaves the service: no response, log line, export to employers or explanation carries it.
 """
@@ -38,5 +39,6 @@ def decrypt_bsn(token: bytes, *, secret: str) -> str:
 
 
 def bsn_lookup_hash(bsn: str, *, secret: str) -> str:
-    """A keyed hash (HMAC-SHA256) so a BSN can be found without storing it in the clear or a guessable hash."""
+    """A keyed hash (HMAC-SHA256) so a BSN can be found without storing it in the clear or a guessable
+    hash."""
     return hmac.new(_hash_key(secret), bsn.encode("ascii"), hashlib.sha256).hexdigest()

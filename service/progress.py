@@ -1,4 +1,5 @@
-"""Progress for long work: a tqdm bar on a terminal, periodic plain lines on stderr otherwise (CI, cron, logs)."""
+"""Progress for long work: a tqdm bar on a terminal, periodic plain lines on stderr otherwise (CI, cron,
+logs)."""
 
 from __future__ import annotations
 

@@ -40,8 +40,14 @@ def candidate_row(payload: dict[str, Any], *, secret: str) -> dict[str, Any]:
     now = utcnow()
     row = data.model_dump(exclude={"bsn", "languages"})
     row.update(
-        id=uuid.uuid4(), postcode=location_postcode(data.postcode, data.country), lat=location.lat, lon=location.lon,
-        languages=data.languages.model_dump(exclude_none=True), version=1, created_at=now, updated_at=now,
+        id=uuid.uuid4(),
+        postcode=location_postcode(data.postcode, data.country),
+        lat=location.lat,
+        lon=location.lon,
+        languages=data.languages.model_dump(exclude_none=True),
+        version=1,
+        created_at=now,
+        updated_at=now,
         bsn_encrypted=encrypt_bsn(data.bsn, secret=secret) if data.bsn else None,
         bsn_hash=bsn_lookup_hash(data.bsn, secret=secret) if data.bsn else None,
     )
@@ -55,10 +61,16 @@ def vacancy_row(payload: dict[str, Any], *, employer_id: uuid.UUID) -> dict[str,
     now = utcnow()
     row = data.model_dump(exclude={"languages_required"})
     row.update(
-        id=uuid.uuid4(), employer_id=employer_id, postcode=location_postcode(data.postcode, data.country),
-        city=data.city or location.place, lat=location.lat, lon=location.lon,
+        id=uuid.uuid4(),
+        employer_id=employer_id,
+        postcode=location_postcode(data.postcode, data.country),
+        city=data.city or location.place,
+        lat=location.lat,
+        lon=location.lon,
         languages_required=data.languages_required.model_dump(exclude_none=True),
-        version=1, created_at=now, updated_at=now,
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
     return row
 

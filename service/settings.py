@@ -1,7 +1,7 @@
 """Runtime settings, read from the environment (and an optional `.env` file).
 
-`DATABASE_URL` selects the database: a SQLite file in the working directory by default, PostgreSQL in production.
-Secrets refuse placeholder values when `WERKMATCH_ENVIRONMENT=production`.
+`DATABASE_URL` selects the database: a SQLite file in the working directory by default, PostgreSQL in
+production. Secrets refuse placeholder values when `WERKMATCH_ENVIRONMENT=production`.
 """
 
 from __future__ import annotations
@@ -42,11 +42,19 @@ class Settings(BaseSettings):
     # `werkmatch serve`/`demo` build the match index in the background at start, so no request waits for it.
     warm_index_on_start: bool = False
     # Privacy and security (issue 5; see service/security/ and service/gdpr/).
-    retention_days: int | None = Field(default=None, ge=1, le=36500,
-                                       description="Inactive candidates are erased this many days after their "
-                                                   "last change (`werkmatch retention run`); unset: never.")
-    audit_retention_days: int = Field(default=730, ge=183, le=36500,
-                                      description="Audit entries are kept at least this long (never < 183 days).")
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36500,
+        description="Inactive candidates are erased this many days after their "
+        "last change (`werkmatch retention run`); unset: never.",
+    )
+    audit_retention_days: int = Field(
+        default=730,
+        ge=183,
+        le=36500,
+        description="Audit entries are kept at least this long (never < 183 days).",
+    )
     rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
     rate_limit_burst: int = Field(default=120, ge=1, le=1_000_000)
     auth_failure_limit_per_minute: int = Field(default=10, ge=1, le=10_000)

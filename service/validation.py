@@ -13,7 +13,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 MUNICIPALITY_RE = re.compile(r"GM\d{4}")
 
 Sector = Literal[
-    "logistiek", "zorg", "ict", "techniek", "productie", "bouw", "horeca", "detailhandel", "schoonmaak", "overig"
+    "logistiek",
+    "zorg",
+    "ict",
+    "techniek",
+    "productie",
+    "bouw",
+    "horeca",
+    "detailhandel",
+    "schoonmaak",
+    "overig",
 ]
 EducationLevel = Literal["none", "vmbo", "mbo1", "mbo2", "mbo3", "mbo4", "havo_vwo", "hbo", "wo"]
 Country = Literal["NL", "DE"]
@@ -45,7 +54,8 @@ Label = bounded_text(200, min_length=1)
 Code = bounded_text(200, min_length=1)
 Name = bounded_text(100, min_length=1)
 ExternalRef = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-/]+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-/]+$"),
 ]
 Municipality = Annotated[str, StringConstraints(pattern=r"^GM\d{4}$")]
 CertificateLabel = bounded_text(100, min_length=1)
@@ -88,7 +98,9 @@ def check_bsn(value: str) -> str:
     return value
 
 
-Bsn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=9, min_length=9), AfterValidator(check_bsn)]
+Bsn = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=9, min_length=9), AfterValidator(check_bsn)
+]
 
 
 def unique_list(values: list[Any]) -> list[Any]:

@@ -1,7 +1,7 @@
 """Shared fixtures: a real database built by the Alembic migrations, the real app over httpx, real API keys.
 
-The database is a SQLite file by default; when `DATABASE_URL` names PostgreSQL (as `.ci/run`'s second pass does),
-the same suite runs against it, and an unreachable server is an error, never a skip.
+The database is a SQLite file by default; when `DATABASE_URL` names PostgreSQL (as `.ci/run`'s second pass
+does), the same suite runs against it, and an unreachable server is an error, never a skip.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def reset_postgres(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database for the whole session (PostgreSQL when DATABASE_URL says so, else a SQLite file)."""
+    """A migrated database for the whole session (PostgreSQL when DATABASE_URL says so, else a SQLite
+    file)."""
     url = _postgres_url()
     if url is None:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'werkmatch-test.db'}"
@@ -135,8 +136,9 @@ class Key:
 def make_key(session_factory: sessionmaker[Session], clean_db: Engine) -> Callable[..., Key]:
     def _make(role: str, *, municipalities: tuple[str, ...] = (), employer: str | None = None) -> Key:
         with session_scope(session_factory) as session:
-            issued = create_api_key(session, role=Role(role), municipalities=list(municipalities),
-                                    employer_name=employer)
+            issued = create_api_key(
+                session, role=Role(role), municipalities=list(municipalities), employer_name=employer
+            )
         return Key(key=issued.key, role=role, municipalities=municipalities, employer=employer)
 
     return _make

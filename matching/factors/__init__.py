@@ -34,7 +34,6 @@ class FactorScores:
     unmet: npt.NDArray[np.int64] | None = None
 
 
-
 def _load() -> Mapping[str, ModuleType]:
     from matching.factors import (
         certificates,

@@ -45,8 +45,9 @@ def upgrade() -> None:
         "audit_subject",
         sa.Column("seq", _SEQ, autoincrement=False, nullable=False),
         sa.Column("candidate_id", sa.Uuid(), nullable=False),
-        sa.ForeignKeyConstraint(["seq"], ["audit_entry.seq"], name=op.f("fk_audit_subject_seq_audit_entry"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["seq"], ["audit_entry.seq"], name=op.f("fk_audit_subject_seq_audit_entry"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("seq", "candidate_id", name=op.f("pk_audit_subject")),
     )
     with op.batch_alter_table("audit_subject", schema=None) as batch_op:
@@ -72,7 +73,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_candidate_tombstone")),
     )
     with op.batch_alter_table("candidate_tombstone", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_candidate_tombstone_municipality"), ["municipality"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_candidate_tombstone_municipality"), ["municipality"], unique=False
+        )
     op.create_table(
         "idempotency_record",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

@@ -80,9 +80,14 @@ def upgrade() -> None:
     _create_rankings()
     bind = op.get_bind()
     stream = bind.execute(
-        sa.select(_rows.c.run_id, _rows.c.direction, _rows.c.subject_id, _rows.c.other_id, _rows.c.score,
-                  _rows.c.distance_km)
-        .order_by(_rows.c.run_id, _rows.c.direction, _rows.c.subject_id, _rows.c.rank)
+        sa.select(
+            _rows.c.run_id,
+            _rows.c.direction,
+            _rows.c.subject_id,
+            _rows.c.other_id,
+            _rows.c.score,
+            _rows.c.distance_km,
+        ).order_by(_rows.c.run_id, _rows.c.direction, _rows.c.subject_id, _rows.c.rank)
     )
     pending: list[dict[str, object]] = []
     for (run_id, direction, subject_id), group in itertools.groupby(stream, key=lambda row: tuple(row[:3])):

@@ -1,4 +1,5 @@
-"""Tamper-evident audit log of every response that reveals a candidate (BIO 8.15, GDPR art. 15, AI Act logging).
+"""Tamper-evident audit log of every response that reveals a candidate (BIO 8.15, GDPR art. 15, AI Act
+logging).
 
 Public API for other modules (see `service.audit.recorder` for the full contract):
 

@@ -1,9 +1,10 @@
 """The hash chain: `hash = sha256(canonical JSON of the entry's fields, including prev_hash)`.
 
-Canonical JSON: sorted keys, no whitespace, UTF-8, timestamps as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ` (SQLite returns
-naive datetimes, PostgreSQL aware ones; both mean UTC here), subjects as a sorted list of lower-case UUID strings.
-Changing any field of any entry changes its hash; removing an entry leaves a gap in `seq` and breaks the next
-entry's `prev_hash` link; removing the newest entries disagrees with the chain-head row (`audit_chain_head`).
+Canonical JSON: sorted keys, no whitespace, UTF-8, timestamps as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ` (SQLite
+returns naive datetimes, PostgreSQL aware ones; both mean UTC here), subjects as a sorted list of lower-case
+UUID strings. Changing any field of any entry changes its hash; removing an entry leaves a gap in `seq` and
+breaks the next entry's `prev_hash` link; removing the newest entries disagrees with the chain-head row
+(`audit_chain_head`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,19 @@ GENESIS_HASH = "0" * 64
 
 # The fields covered by the hash, in the order they are documented; `hash` itself is of course not covered.
 HASHED_FIELDS = (
-    "seq", "at", "actor_key_id", "actor_role", "municipality", "action", "object_type", "object_id",
-    "subjects", "result", "origin", "request_id", "prev_hash",
+    "seq",
+    "at",
+    "actor_key_id",
+    "actor_role",
+    "municipality",
+    "action",
+    "object_type",
+    "object_id",
+    "subjects",
+    "result",
+    "origin",
+    "request_id",
+    "prev_hash",
 )
 
 
@@ -67,8 +79,8 @@ def verify_entries(
 ) -> list[ChainProblem]:
     """Check rows (ordered by seq, attribute access) for edits, gaps and broken links.
 
-    `expected_first_prev` / `expected_first_seq` anchor the start: the genesis hash and seq 1 for a complete log,
-    or the hash and seq recorded when retention pruned older entries."""
+    `expected_first_prev` / `expected_first_seq` anchor the start: the genesis hash and seq 1 for a complete
+    log, or the hash and seq recorded when retention pruned older entries."""
     problems: list[ChainProblem] = []
     previous_hash = expected_first_prev if expected_first_prev is not None else GENESIS_HASH
     expected_seq = expected_first_seq
@@ -76,7 +88,9 @@ def verify_entries(
         fields = {name: getattr(row, name) for name in HASHED_FIELDS}
         if row.seq != expected_seq:
             if row.seq > expected_seq:
-                missing = f"{expected_seq}" if row.seq == expected_seq + 1 else f"{expected_seq}..{row.seq - 1}"
+                missing = (
+                    f"{expected_seq}" if row.seq == expected_seq + 1 else f"{expected_seq}..{row.seq - 1}"
+                )
                 problems.append(ChainProblem(expected_seq, f"entries missing (seq {missing} deleted)"))
             else:
                 problems.append(ChainProblem(row.seq, f"sequence out of order (expected {expected_seq})"))
@@ -89,14 +103,19 @@ def verify_entries(
     return problems
 
 
-def verify_tail(*, last_seq: int | None, head_seq: int | None, head_hash: str | None,
-                last_hash: str | None) -> Sequence[ChainProblem]:
+def verify_tail(
+    *, last_seq: int | None, head_seq: int | None, head_hash: str | None, last_hash: str | None
+) -> Sequence[ChainProblem]:
     """The newest entries cannot be checked by a following link; the chain-head row records them instead."""
     if head_seq is None:
         return [] if last_seq is None else [ChainProblem(last_seq, "chain head is missing")]
     if last_seq is None or last_seq < head_seq:
         first_missing = (last_seq or 0) + 1
-        return [ChainProblem(first_missing, f"entries missing at the end (seq {first_missing}..{head_seq} deleted)")]
+        return [
+            ChainProblem(
+                first_missing, f"entries missing at the end (seq {first_missing}..{head_seq} deleted)"
+            )
+        ]
     if last_seq > head_seq or last_hash != head_hash:
         return [ChainProblem(last_seq, "chain head does not match the newest entry")]
     return []

@@ -3,18 +3,19 @@
 Contract for routes (other modules rely on exactly this):
 
 * Call `record_access(session, principal=..., request=..., action=..., object_type=..., object_id=...,
-  subjects=[candidate ids], result="ok")` with the request's own session (`SessionDep`), once per response that
-  reveals one or more candidates (a list response: ONE call listing every candidate in it). Call it as the last
-  step before returning, after the data was read, so the entry and the read commit together: if the audit write
-  fails, the request fails (fail closed) and nothing is returned.
-* GET (and HEAD) routes that audit must be decorated with `@audited` (under `@router.get(...)`): on SQLite a GET's
-  transaction otherwise begins DEFERRED, and a reader that later writes can fail on a busy snapshot under
-  concurrency; `@audited` makes `service.deps.get_session` begin it IMMEDIATE (writers queue on busy_timeout).
-  `record_access` refuses to run for an undecorated GET on SQLite so the mistake shows in the first test.
+  subjects=[candidate ids], result="ok")` with the request's own session (`SessionDep`), once per response
+  that reveals one or more candidates (a list response: ONE call listing every candidate in it). Call it as
+  the last step before returning, after the data was read, so the entry and the read commit together: if the
+  audit write fails, the request fails (fail closed) and nothing is returned.
+* GET (and HEAD) routes that audit must be decorated with `@audited` (under `@router.get(...)`): on SQLite a
+  GET's transaction otherwise begins DEFERRED, and a reader that later writes can fail on a busy snapshot
+  under concurrency; `@audited` makes `service.deps.get_session` begin it IMMEDIATE (writers queue on
+  busy_timeout). `record_access` refuses to run for an undecorated GET on SQLite so the mistake shows in the
+  first test.
 * `action` is `<object>.<verb>` from `AUDIT_ACTIONS` (add yours there); `object_type` the resource type
   (`candidate`, `vacancy`, `proposal`, `export`); `object_id` its id (or None for a list); `municipality` the
-  municipality acted for (default: the candidate's when `subjects` is one candidate you pass via `municipality=`,
-  else the caller's municipalities joined by `,`).
+  municipality acted for (default: the candidate's when `subjects` is one candidate you pass via
+  `municipality=`, else the caller's municipalities joined by `,`).
 
 Serialisation: on PostgreSQL the chain head's row lock (`FOR UPDATE`, held to commit) makes appends linear,
 with a transaction-level advisory lock for the first append to an empty log; on SQLite the IMMEDIATE write
@@ -46,6 +47,7 @@ class AuditUnavailable(ServiceError):
 
     status, type_, title = 503, "audit-unavailable", "Audit log unavailable"
 
+
 logger = logging.getLogger("werkmatch.audit")
 
 # Arbitrary constant key of the PostgreSQL advisory lock that serialises audit appends ("wm-audit").
@@ -53,9 +55,23 @@ AUDIT_LOCK_KEY = 0x776D2D6175646974
 
 # Known actions. Keep this list in sync with the routes; the audit API accepts these as filters.
 AUDIT_ACTIONS: tuple[str, ...] = (
-    "candidate.create", "candidate.read", "candidate.list", "candidate.update", "candidate.delete",
-    "candidate.erase", "candidate.export", "candidate.audit", "candidate.matches", "vacancy.matches", "audit.list",
-    "proposal.create", "proposal.list", "proposal.update", "proposal.read", "retention.erase", "audit.prune",
+    "candidate.create",
+    "candidate.read",
+    "candidate.list",
+    "candidate.update",
+    "candidate.delete",
+    "candidate.erase",
+    "candidate.export",
+    "candidate.audit",
+    "candidate.matches",
+    "vacancy.matches",
+    "audit.list",
+    "proposal.create",
+    "proposal.list",
+    "proposal.update",
+    "proposal.read",
+    "retention.erase",
+    "audit.prune",
 )
 
 _AUDITED_ATTRIBUTE = "__werkmatch_audited__"
@@ -64,7 +80,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def audited(endpoint: F) -> F:
-    """Mark a route that writes audit entries, so its session begins as a writer (matters for GET on SQLite)."""
+    """Mark a route that writes audit entries, so its session begins as a writer (matters for GET on
+    SQLite)."""
     setattr(endpoint, _AUDITED_ATTRIBUTE, True)
     return endpoint
 
@@ -94,9 +111,7 @@ _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_u
 _INSERT_ENTRY = insert(_ENTRY)
 _INSERT_SUBJECTS = insert(_SUBJECT)
 _INSERT_HEAD = insert(_HEAD)
-_MOVE_HEAD = (
-    update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
 def _entry_param(column: Any) -> Any:
@@ -152,19 +167,32 @@ def append_entry(
     request_id: str | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain in the session's transaction (lower level than `record_access`; scripts such
-    as retention use it with `actor_role="system"`)."""
-    # Flush first: pending writes take their row locks now, before we hold the audit lock. Errors there belong to
-    # the caller's own writes (e.g. a duplicate key) and keep their own meaning.
+    """Append one entry to the chain in the session's transaction (lower level than `record_access`; scripts
+    such as retention use it with `actor_role="system"`)."""
+    # Flush first: pending writes take their row locks now, before we hold the audit lock. Errors there belong
+    # to the caller's own writes (e.g. a duplicate key) and keep their own meaning.
     session.flush()
     try:
-        return _append(session, actor_key_id=actor_key_id, actor_role=actor_role, action=action,
-                       object_type=object_type, object_id=object_id, subjects=subjects, result=result,
-                       municipality=municipality, origin=origin, request_id=request_id, at=at)
+        return _append(
+            session,
+            actor_key_id=actor_key_id,
+            actor_role=actor_role,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            subjects=subjects,
+            result=result,
+            municipality=municipality,
+            origin=origin,
+            request_id=request_id,
+            at=at,
+        )
     except SQLAlchemyError as exc:
         logger.error("audit write failed request_id=%s error=%s", request_id, type(exc).__name__)
         # Fail closed: the request's transaction rolls back, so the data read with it is never returned.
-        raise AuditUnavailable("The access could not be recorded in the audit log; nothing was returned.") from exc
+        raise AuditUnavailable(
+            "The access could not be recorded in the audit log; nothing was returned."
+        ) from exc
 
 
 def _append(
@@ -241,16 +269,23 @@ def record_access(
     result: str = "ok",
     municipality: str | None = None,
 ) -> AuditEntry:
-    """Record that `principal` did `action` on `object_type`/`object_id` revealing the candidates in `subjects`.
+    """Record that `principal` did `action` on `object_type`/`object_id` revealing the candidates in
+    `subjects`.
 
-    Uses the request's session: the entry commits with the request or not at all. Actor, origin (client address)
-    and request id come from `principal` and `request`. See the module docstring for the full contract."""
+    Uses the request's session: the entry commits with the request or not at all. Actor, origin (client
+    address) and request id come from `principal` and `request`. See the module docstring for the full
+    contract."""
     if action not in AUDIT_ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; add it to service.audit.AUDIT_ACTIONS")
-    if (request is not None and request.method in ("GET", "HEAD")
-            and session.get_bind().dialect.name == "sqlite"
-            and not is_audited(request.scope.get("endpoint"))):
-        raise RuntimeError("a GET route that calls record_access must be decorated with @service.audit.audited")
+    if (
+        request is not None
+        and request.method in ("GET", "HEAD")
+        and session.get_bind().dialect.name == "sqlite"
+        and not is_audited(request.scope.get("endpoint"))
+    ):
+        raise RuntimeError(
+            "a GET route that calls record_access must be decorated with @service.audit.audited"
+        )
     if municipality is None and principal.municipalities:
         municipality = ",".join(sorted(principal.municipalities))
     return append_entry(

@@ -12,8 +12,8 @@ from service.audit.models import AuditEntry, AuditSubject
 
 
 class AuditRepository:
-    """Keyset-paginated, newest-first reads of the audit log. Callers decide who may read (admin, or a coach for
-    one candidate already checked to be visible)."""
+    """Keyset-paginated, newest-first reads of the audit log. Callers decide who may read (admin, or a coach
+    for one candidate already checked to be visible)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -33,9 +33,9 @@ class AuditRepository:
         """One page of entries (newest first) and the cursor for the next page."""
         statement: Select[tuple[AuditEntry]] = select(AuditEntry)
         if candidate_id is not None:
-            statement = statement.where(AuditEntry.seq.in_(
-                select(AuditSubject.seq).where(AuditSubject.candidate_id == candidate_id)
-            ))
+            statement = statement.where(
+                AuditEntry.seq.in_(select(AuditSubject.seq).where(AuditSubject.candidate_id == candidate_id))
+            )
         if before_seq is not None:
             statement = statement.where(AuditEntry.seq < before_seq)
         if actor_key_id is not None:
@@ -54,8 +54,14 @@ class AuditRepository:
 
     def for_candidate(self, candidate_id: uuid.UUID) -> list[AuditEntry]:
         """Every entry about one candidate, oldest first (for the art. 15 export)."""
-        return list(self.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.seq.in_(select(AuditSubject.seq).where(AuditSubject.candidate_id == candidate_id)))
-            .order_by(AuditEntry.seq)
-        ))
+        return list(
+            self.session.scalars(
+                select(AuditEntry)
+                .where(
+                    AuditEntry.seq.in_(
+                        select(AuditSubject.seq).where(AuditSubject.candidate_id == candidate_id)
+                    )
+                )
+                .order_by(AuditEntry.seq)
+            )
+        )

@@ -49,13 +49,27 @@ def list_audit_entries(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> AuditPage:
-    """The audit log for admins, newest first, with filters. Reading the log is itself recorded (`audit.list`)."""
+    """The audit log for admins, newest first, with filters. Reading the log is itself recorded
+    (`audit.list`)."""
     rows, cursor = AuditRepository(session).page(
-        limit=limit, before_seq=before_seq, candidate_id=candidate_id, actor_key_id=actor_key_id, action=action,
-        object_type=object_type, since=since, until=until,
+        limit=limit,
+        before_seq=before_seq,
+        candidate_id=candidate_id,
+        actor_key_id=actor_key_id,
+        action=action,
+        object_type=object_type,
+        since=since,
+        until=until,
     )
-    record_access(session, principal=principal, request=request, action="audit.list", object_type="audit_entry",
-                  object_id=None, subjects=[])
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="audit.list",
+        object_type="audit_entry",
+        object_id=None,
+        subjects=[],
+    )
     return AuditPage(items=_out(rows, with_origin=True), limit=limit, next_before_seq=cursor)
 
 
@@ -71,9 +85,20 @@ def candidate_audit_trail(
 ) -> AuditPage:
     """Who looked at or changed one candidate of the coach's own municipality (404 for any other)."""
     candidate = candidate_operations.get_candidate(session, principal, candidate_id)
-    rows, cursor = AuditRepository(session).page(limit=limit, before_seq=before_seq, candidate_id=candidate.id)
-    record_access(session, principal=principal, request=request, action="candidate.audit", object_type="candidate",
-                  object_id=candidate.id, subjects=[candidate.id], municipality=candidate.municipality)
+    rows, cursor = AuditRepository(session).page(
+        limit=limit, before_seq=before_seq, candidate_id=candidate.id
+    )
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="candidate.audit",
+        object_type="candidate",
+        object_id=candidate.id,
+        subjects=[candidate.id],
+        municipality=candidate.municipality,
+    )
     # Coaches see who and what, not their colleagues' client addresses.
-    return AuditPage(items=_out(rows, with_origin=principal.role is Role.ADMIN), limit=limit,
-                     next_before_seq=cursor)
+    return AuditPage(
+        items=_out(rows, with_origin=principal.role is Role.ADMIN), limit=limit, next_before_seq=cursor
+    )

@@ -1,5 +1,5 @@
-"""API keys: generated with `secrets`, shown once, stored as a SHA-256 digest (the key carries 256 bits of entropy,
-so a plain digest is enough and lets the lookup use an index)."""
+"""API keys: generated with `secrets`, shown once, stored as a SHA-256 digest (the key carries 256 bits of
+entropy, so a plain digest is enough and lets the lookup use an index)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def create_api_key(
     employer_name: str | None = None,
     label: str | None = None,
 ) -> IssuedKey:
-    """Create a key for a role; a coach needs municipalities, an employer needs an employer (created when new)."""
+    """Create a key for a role; a coach needs municipalities, an employer needs an employer (created when
+    new)."""
     municipalities = sorted(set(municipalities or []))
     for code in municipalities:
         if not MUNICIPALITY_RE.fullmatch(code):
@@ -57,8 +58,12 @@ def create_api_key(
         raise InvalidInput("only employer keys are bound to an employer")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
-        prefix=secret[:10], digest=digest_key(secret), role=role.value, label=label,
-        employer_id=employer_id, municipalities=municipalities,
+        prefix=secret[:10],
+        digest=digest_key(secret),
+        role=role.value,
+        label=label,
+        employer_id=employer_id,
+        municipalities=municipalities,
     )
     session.add(row)
     session.flush()
@@ -89,6 +94,8 @@ def authenticate(session: Session, key: str) -> Principal | None:
     if row is None or row.revoked_at is not None:
         return None
     return Principal(
-        key_id=row.id, role=Role(row.role), municipalities=frozenset(row.municipalities or ()),
+        key_id=row.id,
+        role=Role(row.role),
+        municipalities=frozenset(row.municipalities or ()),
         employer_id=row.employer_id,
     )

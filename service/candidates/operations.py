@@ -47,7 +47,9 @@ def create_candidate(session: Session, principal: Principal, data: CandidateIn, 
     try:
         return repo.add(candidate)
     except IntegrityError as exc:  # a concurrent create of the same client number
-        raise Conflict(f"A candidate with external_ref {data.external_ref!r} exists in {data.municipality}.") from exc
+        raise Conflict(
+            f"A candidate with external_ref {data.external_ref!r} exists in {data.municipality}."
+        ) from exc
 
 
 def get_candidate(session: Session, principal: Principal, candidate_id: uuid.UUID) -> Candidate:
@@ -58,8 +60,8 @@ def get_candidate(session: Session, principal: Principal, candidate_id: uuid.UUI
 
 
 def list_candidates(session: Session, principal: Principal, **filters: Any) -> tuple[list[Candidate], int]:
-    """A page of the coach's own candidates and the total (filters: limit, offset, status, municipality, sector,
-    q)."""
+    """A page of the coach's own candidates and the total (filters: limit, offset, status, municipality,
+    sector, q)."""
     return CandidateRepository(session).list(principal, **filters)
 
 
@@ -79,7 +81,9 @@ def replace_candidate(
     if (data.municipality, data.external_ref) != (candidate.municipality, candidate.external_ref):
         other = repo.find_by_ref(municipality=data.municipality, external_ref=data.external_ref)
         if other is not None and other.id != candidate.id:
-            raise Conflict(f"A candidate with external_ref {data.external_ref!r} exists in {data.municipality}.")
+            raise Conflict(
+                f"A candidate with external_ref {data.external_ref!r} exists in {data.municipality}."
+            )
     _apply(candidate, data, secret=secret)
     repo.touch(candidate)
     return candidate

@@ -1,4 +1,5 @@
-"""All SQL about candidates. Coaches see the candidates of their own municipalities; every other role sees none."""
+"""All SQL about candidates. Coaches see the candidates of their own municipalities; every other role sees
+none."""
 
 from __future__ import annotations
 
@@ -50,15 +51,22 @@ class CandidateRepository(RepositoryBase[Candidate]):
             )
         if sector:
             # Sectors live in a JSON list; filter after the scoped query (a caseload is small).
-            rows = [row for row in self.session.scalars(statement.order_by(Candidate.created_at, Candidate.id))
-                    if sector in (row.sectors or [])]
+            rows = [
+                row
+                for row in self.session.scalars(statement.order_by(Candidate.created_at, Candidate.id))
+                if sector in (row.sectors or [])
+            ]
             return rows[offset : offset + limit], len(rows)
-        return self.paginate(statement, limit=limit, offset=offset, order_by=(Candidate.created_at, Candidate.id))
+        return self.paginate(
+            statement, limit=limit, offset=offset, order_by=(Candidate.created_at, Candidate.id)
+        )
 
     def find_by_ref(self, *, municipality: str, external_ref: str) -> Candidate | None:
         """Unscoped on purpose: used to enforce the per-municipality uniqueness of client numbers."""
         return self.session.scalars(
-            select(Candidate).where(Candidate.municipality == municipality, Candidate.external_ref == external_ref)
+            select(Candidate).where(
+                Candidate.municipality == municipality, Candidate.external_ref == external_ref
+            )
         ).one_or_none()
 
     def add(self, candidate: Candidate) -> Candidate:

@@ -22,9 +22,19 @@ router = APIRouter(prefix="/api/v1/candidates", tags=["candidates"])
 def create_candidate(
     body: CandidateIn, request: Request, response: Response, session: SessionDep, principal: CoachDep
 ) -> CandidateOut:
-    candidate = operations.create_candidate(session, principal, body, secret=request.app.state.settings.secret_key)
-    record_access(session, principal=principal, request=request, action="candidate.create", object_type="candidate",
-                  object_id=candidate.id, subjects=[candidate.id], municipality=candidate.municipality)
+    candidate = operations.create_candidate(
+        session, principal, body, secret=request.app.state.settings.secret_key
+    )
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="candidate.create",
+        object_type="candidate",
+        object_id=candidate.id,
+        subjects=[candidate.id],
+        municipality=candidate.municipality,
+    )
     response.headers["ETag"] = etag(candidate.version)
     response.headers["Location"] = f"/api/v1/candidates/{candidate.id}"
     return CandidateOut.from_row(candidate)
@@ -44,22 +54,50 @@ def list_candidates(
     q: Annotated[bounded_text(100) | None, Query()] = None,  # type: ignore[valid-type]
 ) -> CandidatePage:
     items, total = operations.list_candidates(
-        session, principal, limit=limit, offset=offset, status=status_, municipality=municipality, sector=sector, q=q
+        session,
+        principal,
+        limit=limit,
+        offset=offset,
+        status=status_,
+        municipality=municipality,
+        sector=sector,
+        q=q,
     )
     # One entry per list response, naming every candidate on the page (an empty page is recorded too).
-    record_access(session, principal=principal, request=request, action="candidate.list", object_type="candidate",
-                  object_id=None, subjects=[c.id for c in items])
-    return CandidatePage(items=[CandidateOut.from_row(c) for c in items], total=total, limit=limit, offset=offset)
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="candidate.list",
+        object_type="candidate",
+        object_id=None,
+        subjects=[c.id for c in items],
+    )
+    return CandidatePage(
+        items=[CandidateOut.from_row(c) for c in items], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/{candidate_id}", response_model=CandidateOut)
 @audited
 def read_candidate(
-    candidate_id: uuid.UUID, request: Request, response: Response, session: SessionDep, principal: PrincipalDep
+    candidate_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> CandidateOut:
     candidate = operations.get_candidate(session, principal, candidate_id)
-    record_access(session, principal=principal, request=request, action="candidate.read", object_type="candidate",
-                  object_id=candidate.id, subjects=[candidate.id], municipality=candidate.municipality)
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="candidate.read",
+        object_type="candidate",
+        object_id=candidate.id,
+        subjects=[candidate.id],
+        municipality=candidate.municipality,
+    )
     response.headers["ETag"] = etag(candidate.version)
     return CandidateOut.from_row(candidate)
 
@@ -75,11 +113,23 @@ def replace_candidate(
     if_match: Annotated[str | None, Header(max_length=64)] = None,
 ) -> CandidateOut:
     candidate = operations.replace_candidate(
-        session, principal, candidate_id, body,
-        expected_version=parse_if_match(if_match), secret=request.app.state.settings.secret_key,
+        session,
+        principal,
+        candidate_id,
+        body,
+        expected_version=parse_if_match(if_match),
+        secret=request.app.state.settings.secret_key,
     )
-    record_access(session, principal=principal, request=request, action="candidate.update", object_type="candidate",
-                  object_id=candidate.id, subjects=[candidate.id], municipality=candidate.municipality)
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="candidate.update",
+        object_type="candidate",
+        object_id=candidate.id,
+        subjects=[candidate.id],
+        municipality=candidate.municipality,
+    )
     response.headers["ETag"] = etag(candidate.version)
     return CandidateOut.from_row(candidate)
 
@@ -90,7 +140,13 @@ def delete_candidate(
 ) -> Response:
     # DELETE is erasure (GDPR art. 17): the person goes, an anonymous tombstone keeps the counts.
     erase_candidate(session, operations.get_candidate(session, principal, candidate_id), reason="request")
-    record_access(session, principal=principal, request=request, action="candidate.erase", object_type="candidate",
-                  object_id=candidate_id, subjects=[candidate_id])
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="candidate.erase",
+        object_type="candidate",
+        object_id=candidate_id,
+        subjects=[candidate_id],
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-

@@ -2,11 +2,12 @@
 
 What happens, in the caller's transaction:
 1. a `CandidateTombstone` keeps municipality, sectors, status and registration date (no id, no person);
-2. every column that references `candidate.id` (found from the ORM metadata, so new modules are covered) is set
-   to NULL where nullable (proposals keep their outcome for reports) or its rows are deleted otherwise;
-3. stored batch matches that name the candidate are deleted (they hold only ids and scores, but are derived data);
-4. the candidate row is deleted (name, BSN ciphertext and lookup hash, postcode, coordinates, profile) and a change
-   event tells every process's match index to drop it.
+2. every column that references `candidate.id` (found from the ORM metadata, so new modules are covered) is
+   set to NULL where nullable (proposals keep their outcome for reports) or its rows are deleted otherwise;
+3. stored batch matches that name the candidate are deleted (they hold only ids and scores, but are derived
+   data);
+4. the candidate row is deleted (name, BSN ciphertext and lookup hash, postcode, coordinates, profile) and a
+   change event tells every process's match index to drop it.
 Audit entries stay (they hold the candidate's random id only, no personal data; BIO requires keeping them).
 """
 

@@ -15,9 +15,10 @@ from service.persistence.base import Base, new_id, utcnow
 class CandidateTombstone(Base):
     """One row per erased candidate: municipality, sectors, last status and dates only.
 
-    No candidate id, name, BSN, postcode, competences or special-category data: the row cannot be linked back to
-    the person (its own id is new), yet "how many candidates did Enschede have in logistiek, how many were placed"
-    still adds up after erasure. Proposal outcomes survive separately (proposal.candidate_id becomes NULL)."""
+    No candidate id, name, BSN, postcode, competences or special-category data: the row cannot be linked back
+    to the person (its own id is new), yet "how many candidates did Enschede have in logistiek, how many were
+    placed" still adds up after erasure. Proposal outcomes survive separately (proposal.candidate_id becomes
+    NULL)."""
 
     __tablename__ = "candidate_tombstone"
 

@@ -17,11 +17,20 @@ router = APIRouter(prefix="/api/v1/candidates", tags=["gdpr"])
 
 @router.get("/{candidate_id}/export", response_model=CandidateExport)
 @audited
-def export_candidate(candidate_id: uuid.UUID, request: Request, session: SessionDep,
-                     principal: CoachDep) -> CandidateExport:
+def export_candidate(
+    candidate_id: uuid.UUID, request: Request, session: SessionDep, principal: CoachDep
+) -> CandidateExport:
     """Everything held about one own candidate (GDPR art. 15), for the coach to hand to the person."""
     candidate = candidate_operations.get_candidate(session, principal, candidate_id)
     export = build_export(session, principal, candidate, request=request)
-    record_access(session, principal=principal, request=request, action="candidate.export", object_type="candidate",
-                  object_id=candidate.id, subjects=[candidate.id], municipality=candidate.municipality)
+    record_access(
+        session,
+        principal=principal,
+        request=request,
+        action="candidate.export",
+        object_type="candidate",
+        object_id=candidate.id,
+        subjects=[candidate.id],
+        municipality=candidate.municipality,
+    )
     return export

@@ -85,6 +85,11 @@ def post_job_posting_route(
         return result, headers, status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
     # The raw document is the fingerprint: a retry with the same key and bytes replays the first answer.
-    return idempotent_response(session, principal=principal, key=idempotency_key,
-                               operation="POST /api/v1/vacancies/jobposting", payload=body.decode("utf-8", "replace"),
-                               run=run)
+    return idempotent_response(
+        session,
+        principal=principal,
+        key=idempotency_key,
+        operation="POST /api/v1/vacancies/jobposting",
+        payload=body.decode("utf-8", "replace"),
+        run=run,
+    )

@@ -290,9 +290,7 @@ def candidate_matches_fields(
             limit,
         )
     items = [
-        {**_item_fields(r), "vacancy": v}
-        for r in ranked
-        if (v := vacancies.get(r.result.id)) is not None
+        {**_item_fields(r), "vacancy": v} for r in ranked if (v := vacancies.get(r.result.id)) is not None
     ]
     fields = _page_fields(
         subject=("candidate_id", candidate.id),

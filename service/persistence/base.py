@@ -1,4 +1,5 @@
-"""Declarative base with a constraint naming convention (stable names for Alembic on SQLite and PostgreSQL)."""
+"""Declarative base with a constraint naming convention (stable names for Alembic on SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ def new_id() -> uuid.UUID:
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """`DateTime(timezone=True)` that always reads back aware UTC values: SQLite stores no offset and returns naive
-    datetimes, which would serialise without a zone (not RFC 3339) and compare wrongly with aware ones."""
+    """`DateTime(timezone=True)` that always reads back aware UTC values: SQLite stores no offset and returns
+    naive datetimes, which would serialise without a zone (not RFC 3339) and compare wrongly with aware
+    ones."""
 
     impl = DateTime(timezone=True)
     cache_ok = True

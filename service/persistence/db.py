@@ -1,4 +1,5 @@
-"""Engines and sessions. The request's session commits on success and rolls back on error; scripts use `session_scope`."""
+"""Engines and sessions. The request's session commits on success and rolls back on error; scripts use
+`session_scope`."""
 
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ def make_engine(url: str) -> Engine:
     """Create an engine for SQLite (WAL, busy_timeout, foreign keys) or PostgreSQL (psycopg 3)."""
     url = normalise_database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

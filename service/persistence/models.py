@@ -1,4 +1,5 @@
-"""All ORM models of werkmatch. Tables are singular snake_case; timestamps end in `_at`; public ids are UUIDs."""
+"""All ORM models of werkmatch. Tables are singular snake_case; timestamps end in `_at`; public ids are
+UUIDs."""
 
 from __future__ import annotations
 
@@ -138,7 +139,8 @@ class Vacancy(Base):
 
 
 class ChangeEvent(Base):
-    """One row per write to a candidate or vacancy: processes poll `max(seq)` to keep their match index fresh."""
+    """One row per write to a candidate or vacancy: processes poll `max(seq)` to keep their match index
+    fresh."""
 
     __tablename__ = "change_event"
 

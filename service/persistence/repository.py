@@ -27,7 +27,9 @@ class RepositoryBase(Generic[ModelT]):
     def paginate(
         self, statement: Select[tuple[ModelT]], *, limit: int, offset: int, order_by: Any
     ) -> tuple[list[ModelT], int]:
-        total = self.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        total = (
+            self.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        )
         items = list(self.session.scalars(statement.order_by(*order_by).limit(limit).offset(offset)))
         return items, int(total)
 

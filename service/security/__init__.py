@@ -1,4 +1,5 @@
-"""Transport-level protections: security headers, CORS, rate limits, log redaction; and Idempotency-Key support.
+"""Transport-level protections: security headers, CORS, rate limits, log redaction; and Idempotency-Key
+support.
 
 `install_security(app, settings)` is called once from `service.main.create_app`.
 """

@@ -6,19 +6,23 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # HTML (the coach web UI): own scripts and styles only, no framing, no plugins, forms post back to us.
-HTML_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+HTML_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 # Anything else (JSON): nothing may be loaded or framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # The interactive docs (development only) load Swagger UI from its CDN.
-DOCS_CSP = ("default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
-            "style-src 'self' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "frame-ancestors 'none'")
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "style-src 'self' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "frame-ancestors 'none'"
+)
 
 
 class SecurityHeadersMiddleware:
-    """nosniff, no referrer, no framing, a CSP per content type, and `Cache-Control: no-store` on API responses
-    (they may carry personal data; shared caches and browsers must not keep them)."""
+    """nosniff, no referrer, no framing, a CSP per content type, and `Cache-Control: no-store` on API
+    responses (they may carry personal data; shared caches and browsers must not keep them)."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app

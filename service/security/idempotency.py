@@ -11,12 +11,13 @@
         return idempotent_response(session, principal=principal, key=idempotency_key,
                                    operation="POST /api/v1/vacancies", payload=body, run=run)
 
-Same key + same body: the stored response again (with `Idempotent-Replayed: true`). Same key + another body: 422.
-Without the header the request simply runs. Exactly one resource however many parallel retries: the record is
-claimed with an `INSERT ... ON CONFLICT DO NOTHING` on (owner, key) *before* the work, in the request's
-transaction. On PostgreSQL a concurrent claimer waits on the unique index until the first commits, then finds the
-finished record; on SQLite the IMMEDIATE write transaction serialises the requests anyway. If the work fails, the
-claim rolls back with it and a retry runs afresh. Records older than a day are purged by `werkmatch retention run`.
+Same key + same body: the stored response again (with `Idempotent-Replayed: true`). Same key + another
+body: 422. Without the header the request simply runs. Exactly one resource however many parallel retries:
+the record is claimed with an `INSERT ... ON CONFLICT DO NOTHING` on (owner, key) *before* the work, in the
+request's transaction. On PostgreSQL a concurrent claimer waits on the unique index until the first commits,
+then finds the finished record; on SQLite the IMMEDIATE write transaction serialises the requests anyway. If
+the work fails, the claim rolls back with it and a retry runs afresh. Records older than a day are purged by
+`werkmatch retention run`.
 """
 
 from __future__ import annotations
@@ -41,9 +42,14 @@ from service.security.models import IdempotencyRecord
 
 IdempotencyKeyHeader = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
-           description="A unique key per logical request (e.g. a UUID); a retry with the same key and body "
-                       "returns the first response instead of creating a second resource."),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A unique key per logical request (e.g. a UUID); a retry with the same key and body "
+        "returns the first response instead of creating a second resource.",
+    ),
 ]
 
 _REPLAYED_HEADERS = ("etag", "location")
@@ -61,12 +67,16 @@ def _owner(principal: Principal) -> str:
 
 
 def _claim(session: Session, *, owner: str, key: str, operation: str, request_hash: str) -> bool:
-    """Insert the pending record; False when (owner, key) exists already (after waiting for its transaction)."""
+    """Insert the pending record; False when (owner, key) exists already (after waiting for its
+    transaction)."""
     values = {"owner": owner, "key": key, "operation": operation, "request_hash": request_hash}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(IdempotencyRecord).values(**values).on_conflict_do_nothing(
-        index_elements=["owner", "key"]
-    ).returning(IdempotencyRecord.id)
+    statement = (
+        insert(IdempotencyRecord)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["owner", "key"])
+        .returning(IdempotencyRecord.id)
+    )
     return session.execute(statement).scalar_one_or_none() is not None
 
 
@@ -98,8 +108,13 @@ def idempotent_response(
         if record.request_hash != request_hash or record.operation != operation:
             raise InvalidInput(
                 "This Idempotency-Key was used with a different request; use a new key for a new request.",
-                errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused with another body",
-                         "type": "idempotency_key_reused"}],
+                errors=[
+                    {
+                        "loc": ["header", "Idempotency-Key"],
+                        "msg": "reused with another body",
+                        "type": "idempotency_key_reused",
+                    }
+                ],
             )
         if record.status_code is None:  # cannot happen after the claimer committed; kept as a guard
             raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")

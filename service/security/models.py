@@ -14,8 +14,8 @@ from service.persistence.base import Base, utcnow
 class IdempotencyRecord(Base):
     """One (owner, key): the request's fingerprint and, once done, the response to replay.
 
-    `owner` is the employer id (or the key id for callers without an employer), so two portals can use the same
-    key values; the unique constraint is what makes parallel retries create exactly one resource."""
+    `owner` is the employer id (or the key id for callers without an employer), so two portals can use the
+    same key values; the unique constraint is what makes parallel retries create exactly one resource."""
 
     __tablename__ = "idempotency_record"
     __table_args__ = (UniqueConstraint("owner", "key", name="uq_idempotency_record_owner_key"),)

@@ -1,8 +1,9 @@
 """Rate limits: a token bucket per API key, and a stricter one per client address for authentication failures.
 
-In-process and in memory: with several uvicorn workers each worker has its own buckets, so the effective limit is
-`workers x limit` (documented in README "Security"); put a shared limiter (the reverse proxy) in front when that
-matters. Buckets are keyed by a digest of the presented key, never the key itself, and their number is bounded.
+In-process and in memory: with several uvicorn workers each worker has its own buckets, so the effective limit
+is `workers x limit` (documented in README "Security"); put a shared limiter (the reverse proxy) in front when
+that matters. Buckets are keyed by a digest of the presented key, never the key itself, and their number is
+bounded.
 """
 
 from __future__ import annotations
@@ -90,24 +91,42 @@ def _credential(scope: Scope) -> str | None:
 
 async def _too_many(send: Send, *, retry_after: float, detail: str, request_id: str | None) -> None:
     seconds = max(1, math.ceil(retry_after))
-    body: dict[str, object] = {"type": PROBLEM_BASE + "too-many-requests", "title": "Too many requests",
-                               "status": 429, "detail": detail}
+    body: dict[str, object] = {
+        "type": PROBLEM_BASE + "too-many-requests",
+        "title": "Too many requests",
+        "status": 429,
+        "detail": detail,
+    }
     if request_id:
         body["request_id"] = request_id
     encoded = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": 429, "headers": [
-        (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(encoded)).encode()),
-        (b"retry-after", str(seconds).encode()),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(encoded)).encode()),
+                (b"retry-after", str(seconds).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": encoded})
 
 
 class RateLimitMiddleware:
-    """429 + `Retry-After` when a key (or, without a key, a client address) exceeds its bucket; an address whose
-    authentication-failure bucket is empty gets 429 for everything until it refills."""
+    """429 + `Retry-After` when a key (or, without a key, a client address) exceeds its bucket; an address
+    whose authentication-failure bucket is empty gets 429 for everything until it refills."""
 
-    def __init__(self, app: ASGIApp, *, per_minute: int, burst: int, auth_failures_per_minute: int,
-                 auth_failure_burst: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        per_minute: int,
+        burst: int,
+        auth_failures_per_minute: int,
+        auth_failure_burst: int,
+    ) -> None:
         self.app = app
         self.requests = TokenBuckets(per_minute=per_minute, burst=burst)
         self.auth_failures = TokenBuckets(per_minute=auth_failures_per_minute, burst=auth_failure_burst)
@@ -120,14 +139,22 @@ class RateLimitMiddleware:
         address = _client(scope)
         wait = self.auth_failures.blocked_for(address)
         if wait > 0:
-            await _too_many(send, retry_after=wait, request_id=request_id,
-                            detail="Too many failed authentications from this address; try again later.")
+            await _too_many(
+                send,
+                retry_after=wait,
+                request_id=request_id,
+                detail="Too many failed authentications from this address; try again later.",
+            )
             return
         credential = _credential(scope)
         wait = self.requests.take(f"key:{credential}" if credential else f"addr:{address}")
         if wait > 0:
-            await _too_many(send, retry_after=wait, request_id=request_id,
-                            detail="Rate limit for this API key exceeded; try again later.")
+            await _too_many(
+                send,
+                retry_after=wait,
+                request_id=request_id,
+                detail="Rate limit for this API key exceeded; try again later.",
+            )
             return
 
         async def watch(message: Message) -> None:

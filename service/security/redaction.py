@@ -10,7 +10,8 @@ import re
 
 # 9 digits not part of a longer digit run: the BSN shape (the 11-check is applied before masking).
 _NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
-# werkmatch API keys: `wm_` + 43 url-safe base64 characters (secrets.token_urlsafe(32)); mask anything longer too.
+# werkmatch API keys: `wm_` + 43 url-safe base64 characters (secrets.token_urlsafe(32));
+# mask anything longer too.
 _API_KEY = re.compile(r"wm_[A-Za-z0-9_\-]{20,}")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 

@@ -1,4 +1,5 @@
-"""Vacancy use cases: employers create, replace, upsert by their own reference and close their own vacancies."""
+"""Vacancy use cases: employers create, replace, upsert by their own reference and close their own
+vacancies."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def create_vacancy(session: Session, principal: Principal, data: VacancyIn) -> V
     repo = VacancyRepository(session)
     if data.external_ref and repo.get_by_ref(principal, data.external_ref) is not None:
         raise Conflict(
-            f"A vacancy with external_ref {data.external_ref!r} exists; use PUT /vacancies/by-ref/{{ref}} to update."
+            f"A vacancy with external_ref {data.external_ref!r} exists; "
+            "use PUT /vacancies/by-ref/{ref} to update."
         )
     vacancy = Vacancy(employer_id=employer_id, **_values(data))
     try:
@@ -85,7 +87,12 @@ def _assign(vacancy: Vacancy, values: dict[str, Any]) -> bool:
 
 
 def replace_vacancy(
-    session: Session, principal: Principal, vacancy_id: uuid.UUID, data: VacancyIn, *, expected_version: int | None
+    session: Session,
+    principal: Principal,
+    vacancy_id: uuid.UUID,
+    data: VacancyIn,
+    *,
+    expected_version: int | None,
 ) -> Vacancy:
     _require_employer(principal)
     vacancy = _writable(session, principal, vacancy_id)

@@ -19,7 +19,10 @@ router = APIRouter(prefix="/api/v1/vacancies", tags=["vacancies"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=VacancyOut)
 def create_vacancy(
-    body: VacancyIn, session: SessionDep, principal: PrincipalDep, idempotency_key: IdempotencyKeyHeader = None
+    body: VacancyIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     def run() -> tuple[VacancyOut, dict[str, str], int]:
         vacancy = operations.create_vacancy(session, principal, body)
@@ -27,8 +30,14 @@ def create_vacancy(
         return operations.to_out(session, vacancy), headers, status.HTTP_201_CREATED
 
     # A portal's retry with the same Idempotency-Key gets the first response, never a second vacancy.
-    return idempotent_response(session, principal=principal, key=idempotency_key, operation="POST /api/v1/vacancies",
-                               payload=body, run=run)
+    return idempotent_response(
+        session,
+        principal=principal,
+        key=idempotency_key,
+        operation="POST /api/v1/vacancies",
+        payload=body,
+        run=run,
+    )
 
 
 @router.get("", response_model=VacancyPage)
@@ -63,7 +72,9 @@ def upsert_vacancy_by_ref(
 
 
 @router.get("/{vacancy_id}", response_model=VacancyOut)
-def read_vacancy(vacancy_id: uuid.UUID, response: Response, session: SessionDep, principal: PrincipalDep) -> VacancyOut:
+def read_vacancy(
+    vacancy_id: uuid.UUID, response: Response, session: SessionDep, principal: PrincipalDep
+) -> VacancyOut:
     vacancy = operations.get_vacancy(session, principal, vacancy_id)
     response.headers["ETag"] = etag(vacancy.version)
     return operations.to_out(session, vacancy)

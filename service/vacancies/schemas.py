@@ -1,4 +1,5 @@
-"""Request and response models for vacancies (DOMAIN.md). The employer comes from the caller's key, never the body."""
+"""Request and response models for vacancies (DOMAIN.md). The employer comes from the caller's key, never the
+body."""
 
 from __future__ import annotations
 

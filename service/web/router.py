@@ -195,8 +195,8 @@ def _parse_id(value: str) -> uuid.UUID | None:
 
 
 def _readable(getter: Any, session: Session, user: Any, raw_id: str) -> Any:
-    """The object behind a URL id, read through the scoped operation `getter`; an unparsable id is as unknown as
-    a foreign one (NotFound)."""
+    """The object behind a URL id, read through the scoped operation `getter`; an unparsable id is as unknown
+    as a foreign one (NotFound)."""
     parsed = _parse_id(raw_id)
     if parsed is None:
         raise NotFound()

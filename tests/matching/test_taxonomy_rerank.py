@@ -204,7 +204,11 @@ def test_the_latent_space_does_not_depend_on_the_number_of_blas_threads() -> Non
         env = {**os.environ}
         env.update(OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
         result = subprocess.run(
-            [sys.executable, "-c", _SPACE_DIGEST], env=env, capture_output=True, text=True, check=True,
+            [sys.executable, "-c", _SPACE_DIGEST],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
             timeout=300,
         )
         digests.add(result.stdout.strip())

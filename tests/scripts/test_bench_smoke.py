@@ -61,15 +61,32 @@ def postgres_down() -> str | None:
 def bench(tmp_path_factory: pytest.TempPathFactory, postgres_down: str | None) -> tuple[dict, str]:
     work = tmp_path_factory.mktemp("bench")
     output = work / "results.json"
-    args = [sys.executable, "-m", "scripts.cli", "bench", "--scale", "tiny", "--output", str(output),
-            "--workdir", str(work), "--postgres-url", PG_URL, "--queries", "100", "--pg-queries", "30",
-            "--fresh"]
+    args = [
+        sys.executable,
+        "-m",
+        "scripts.cli",
+        "bench",
+        "--scale",
+        "tiny",
+        "--output",
+        str(output),
+        "--workdir",
+        str(work),
+        "--postgres-url",
+        PG_URL,
+        "--queries",
+        "100",
+        "--pg-queries",
+        "30",
+        "--fresh",
+    ]
     if postgres_down is not None:
         args += ["--skip", "pg"]
     env = {**os.environ, "WERKMATCH_SECRET_KEY": "bench-smoke-secret-0123456789", "COLUMNS": "200"}
     env.pop("DATABASE_URL", None)
-    result = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200,
-                            check=False)
+    result = subprocess.run(
+        args, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200, check=False
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     return json.loads(output.read_text()), result.stdout
 
@@ -89,8 +106,9 @@ class TestBenchSmoke:
         assert missing == {}
         assert all(isinstance(data[key], (int, float)) and data[key] > 0 for key in ALWAYS)
 
-    def test_postgres_parts_are_measured_or_say_why_not(self, bench: tuple[dict, str],
-                                                        postgres_down: str | None) -> None:
+    def test_postgres_parts_are_measured_or_say_why_not(
+        self, bench: tuple[dict, str], postgres_down: str | None
+    ) -> None:
         data, _ = bench
         for key in WITH_POSTGRES:
             if postgres_down is None:

@@ -20,13 +20,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run(args: list[str], *, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*WERKMATCH, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run(
+        [*WERKMATCH, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def sqlite_env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-            "WERKMATCH_SECRET_KEY": "cli-test-secret-0123456789"}
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "WERKMATCH_SECRET_KEY": "cli-test-secret-0123456789",
+    }
 
 
 def free_port() -> int:
@@ -71,12 +75,17 @@ class TestKeys:
     def test_key_is_last_line_and_works(self, tmp_path, client):
         env = sqlite_env(tmp_path)
         assert run(["db", "upgrade"], env=env).returncode == 0
-        result = run(["keys", "create", "--role", "coach", "--municipality", "GM0153", "--municipality", "GM0141"],
-                     env=env)
+        result = run(
+            ["keys", "create", "--role", "coach", "--municipality", "GM0153", "--municipality", "GM0141"],
+            env=env,
+        )
         assert result.returncode == 0, result.stderr
         key = result.stdout.strip().splitlines()[-1]
-        assert key.startswith("wm_") and len(key) > 40
-        employer = run(["keys", "create", "--role", "employer", "--employer", "Grenzland Logistik GmbH"], env=env)
+        assert key.startswith("wm_")
+        assert len(key) > 40
+        employer = run(
+            ["keys", "create", "--role", "employer", "--employer", "Grenzland Logistik GmbH"], env=env
+        )
         assert employer.returncode == 0
         # The key is stored only as a digest.
         assert key.encode() not in (tmp_path / "cli.db").read_bytes()
@@ -101,12 +110,24 @@ class TestSeed:
 class TestServe:
     def test_serve_end_to_end(self, tmp_path):
         env = sqlite_env(tmp_path)
-        coach = run(["keys", "create", "--role", "coach", "--municipality", "GM0153"], env=env).stdout.split()[-1]
-        employer = run(["keys", "create", "--role", "employer", "--employer", "Acme"], env=env).stdout.split()[-1]
-        other = run(["keys", "create", "--role", "employer", "--employer", "Other"], env=env).stdout.split()[-1]
+        coach = run(
+            ["keys", "create", "--role", "coach", "--municipality", "GM0153"], env=env
+        ).stdout.split()[-1]
+        employer = run(
+            ["keys", "create", "--role", "employer", "--employer", "Acme"], env=env
+        ).stdout.split()[-1]
+        other = run(["keys", "create", "--role", "employer", "--employer", "Other"], env=env).stdout.split()[
+            -1
+        ]
         port = free_port()
-        process = subprocess.Popen([*WERKMATCH, "serve", "--port", str(port)], env=env, cwd=REPO,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [*WERKMATCH, "serve", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             wait_for_health(base, process)
@@ -119,15 +140,26 @@ class TestServe:
             found = httpx.get(f"{base}/api/v1/candidates", params={"q": "El Idrissi"}, headers=auth)
             assert found.status_code == 200
             assert found.json()["total"] == 1
-            assert httpx.get(f"{base}/api/v1/candidates/{cid}",
-                             headers={"Authorization": f"Bearer {employer}"}).status_code == 404
-            vacancy = httpx.post(f"{base}/api/v1/vacancies", json=vacancy_payload(),
-                                 headers={"Authorization": f"Bearer {employer}"})
+            assert (
+                httpx.get(
+                    f"{base}/api/v1/candidates/{cid}", headers={"Authorization": f"Bearer {employer}"}
+                ).status_code
+                == 404
+            )
+            vacancy = httpx.post(
+                f"{base}/api/v1/vacancies",
+                json=vacancy_payload(),
+                headers={"Authorization": f"Bearer {employer}"},
+            )
             assert vacancy.status_code == 201
             vid = vacancy.json()["id"]
             assert httpx.get(f"{base}/api/v1/vacancies/{vid}", headers=auth).status_code == 200
-            assert httpx.get(f"{base}/api/v1/vacancies/{vid}",
-                             headers={"Authorization": f"Bearer {other}"}).status_code == 404
+            assert (
+                httpx.get(
+                    f"{base}/api/v1/vacancies/{vid}", headers={"Authorization": f"Bearer {other}"}
+                ).status_code
+                == 404
+            )
         finally:
             process.terminate()
             _out, err = process.communicate(timeout=30)

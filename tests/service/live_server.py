@@ -23,8 +23,11 @@ def _free_port() -> int:
 def serve(app: FastAPI) -> Iterator[str]:
     """Serve `app` on a free port; yields the base URL; stops the server afterwards."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, limit_concurrency=200))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", access_log=False, limit_concurrency=200
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

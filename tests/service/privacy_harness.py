@@ -1,5 +1,6 @@
 """Shared machinery of the privacy tests: a world of objects per role, every route of the app, one request per
-route x role x object, with every response kept (for the matrix, the employer walk and the audit cross-check)."""
+route x role x object, with every response kept (for the matrix, the employer walk and the audit
+cross-check)."""
 
 from __future__ import annotations
 
@@ -29,19 +30,38 @@ VARIANTS = ("a", "b", "missing")  # the A/X side's object, the B/Y side's object
 JOBPOSTING = Path(__file__).resolve().parents[1] / "fixtures" / "jobposting" / "nl_zorg_minimal.json"
 PATH_PARAM = re.compile(r"{([a-z_]+)}")
 
-# Personal data of the world's candidates: employers must never see any of it (values chosen to be distinctive).
-CANDIDATE_A = {"given_name": "Annelies", "family_name": "Zwaneveld", "bsn": "111222333", "postcode": "7511 AB",
-               "external_ref": "KL-A-0001", "municipality": "GM0153"}
-CANDIDATE_B = {"given_name": "Bogdan", "family_name": "Wisniewski", "bsn": "123456782", "postcode": "7607 HB",
-               "external_ref": "KL-B-0002", "municipality": "GM0141", "target_group_register": True,
-               "support": "wage_subsidy"}
+# Personal data of the world's candidates: employers must never see any of it
+# (values chosen to be distinctive).
+CANDIDATE_A = {
+    "given_name": "Annelies",
+    "family_name": "Zwaneveld",
+    "bsn": "111222333",
+    "postcode": "7511 AB",
+    "external_ref": "KL-A-0001",
+    "municipality": "GM0153",
+}
+CANDIDATE_B = {
+    "given_name": "Bogdan",
+    "family_name": "Wisniewski",
+    "bsn": "123456782",
+    "postcode": "7607 HB",
+    "external_ref": "KL-B-0002",
+    "municipality": "GM0141",
+    "target_group_register": True,
+    "support": "wage_subsidy",
+}
 
 
 def relaxed_settings(settings: Settings) -> Settings:
     """The suite's settings with rate limits out of the way (the limits have their own tests)."""
-    return settings.model_copy(update={"rate_limit_per_minute": 1_000_000, "rate_limit_burst": 1_000_000,
-                                       "auth_failure_limit_per_minute": 1_000_000,
-                                       "auth_failure_burst": 1_000_000})
+    return settings.model_copy(
+        update={
+            "rate_limit_per_minute": 1_000_000,
+            "rate_limit_burst": 1_000_000,
+            "auth_failure_limit_per_minute": 1_000_000,
+            "auth_failure_burst": 1_000_000,
+        }
+    )
 
 
 @dataclass
@@ -59,14 +79,19 @@ class World:
 
 def make_keys(factory: sessionmaker[Session]) -> tuple[dict[str, str], dict[str, str]]:
     spec = {
-        "coach_a": ("coach", ["GM0153"], None), "coach_b": ("coach", ["GM0141"], None),
-        "employer_x": ("employer", [], "Logistiek XL Almelo B.V."), "employer_y": ("employer", [], "Zorggroep Hengelo"),
-        "admin": ("admin", [], None), "batch": ("batch", [], None),
+        "coach_a": ("coach", ["GM0153"], None),
+        "coach_b": ("coach", ["GM0141"], None),
+        "employer_x": ("employer", [], "Logistiek XL Almelo B.V."),
+        "employer_y": ("employer", [], "Zorggroep Hengelo"),
+        "admin": ("admin", [], None),
+        "batch": ("batch", [], None),
     }
     keys, key_ids = {}, {}
     with session_scope(factory) as session:
         for role, (kind, municipalities, employer) in spec.items():
-            issued = create_api_key(session, role=Role(kind), municipalities=municipalities, employer_name=employer)
+            issued = create_api_key(
+                session, role=Role(kind), municipalities=municipalities, employer_name=employer
+            )
             keys[role], key_ids[role] = issued.key, issued.key_id
     return keys, key_ids
 
@@ -85,8 +110,11 @@ def build_world(client: TestClient, factory: sessionmaker[Session], engine: Engi
     cand_b = post("/api/v1/candidates", "coach_b", candidate_payload(**CANDIDATE_B))
     vac_x = post("/api/v1/vacancies", "employer_x", vacancy_payload(external_ref="VAC-X"))
     vac_y = post("/api/v1/vacancies", "employer_y", vacancy_payload(external_ref="VAC-Y", sector="zorg"))
-    prop_a = post(f"/api/v1/vacancies/{vac_x}/proposals", "coach_a",
-                  {"candidate_id": cand_a, "note": "Ervaren orderpicker, direct beschikbaar."})
+    prop_a = post(
+        f"/api/v1/vacancies/{vac_x}/proposals",
+        "coach_a",
+        {"candidate_id": cand_a, "note": "Ervaren orderpicker, direct beschikbaar."},
+    )
     prop_b = post(f"/api/v1/vacancies/{vac_y}/proposals", "coach_b", {"candidate_id": cand_b, "note": None})
     missing = str(uuid.uuid4())
     world.ids = {
@@ -126,8 +154,11 @@ def app_operations(app: FastAPI) -> list[Operation]:
 
 
 def is_web(operation: Operation) -> bool:
-    return not operation.path.startswith("/api/") and operation.path not in ("/openapi.json", "/docs",
-                                                                              "/docs/oauth2-redirect")
+    return not operation.path.startswith("/api/") and operation.path not in (
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+    )
 
 
 def request_kwargs(operation: Operation, role: str, variant: str, world: World) -> dict[str, Any]:
@@ -188,9 +219,15 @@ def _web_auth(client: TestClient, app: FastAPI, world: World, role: str) -> tupl
     return {SESSION_COOKIE: token}, csrf_token(nonce=web_session.nonce, secret=app.state.settings.secret_key)
 
 
-def run_matrix(app: FastAPI, client: TestClient, factory: sessionmaker[Session], engine: Engine,
-               operations: list[Operation]) -> tuple[list[Cell], list[AuditEntry]]:
-    """Call every operation as every role on every object variant; rebuild the world after each successful write.
+def run_matrix(
+    app: FastAPI,
+    client: TestClient,
+    factory: sessionmaker[Session],
+    engine: Engine,
+    operations: list[Operation],
+) -> tuple[list[Cell], list[AuditEntry]]:
+    """Call every operation as every role on every object variant; rebuild the world after each successful
+    write.
 
     Returns the cells and every audit entry written meanwhile (collected before each rebuild)."""
     world = build_world(client, factory, engine)
@@ -213,8 +250,11 @@ def run_matrix(app: FastAPI, client: TestClient, factory: sessionmaker[Session],
             for variant in variants:
                 path = operation.path
                 for param in operation.params:
-                    # Unknown parameters (a new route) get an unknown id, so the matrix still runs and reports it.
-                    value = world.ids.get(param, {}).get(variant or "a", "00000000-0000-4000-8000-000000000000")
+                    # Unknown parameters (a new route) get an unknown id, so the matrix still runs
+                    # and reports it.
+                    value = world.ids.get(param, {}).get(
+                        variant or "a", "00000000-0000-4000-8000-000000000000"
+                    )
                     path = path.replace("{" + param + "}", value)
                 kwargs = request_kwargs(operation, role, variant or "a", world)
                 headers = {**world.headers(role), **kwargs.pop("headers", {})}
@@ -226,15 +266,25 @@ def run_matrix(app: FastAPI, client: TestClient, factory: sessionmaker[Session],
                         client.cookies.set(name, value)
                     if operation.method == "POST":
                         kwargs = {"data": {"csrf_token": csrf or ""}}
-                response = client.request(operation.method, path, headers=headers, follow_redirects=False,
-                                          **kwargs)
+                response = client.request(
+                    operation.method, path, headers=headers, follow_redirects=False, **kwargs
+                )
                 try:
                     body = response.json()
                 except ValueError:
                     body = None
-                cells.append(Cell(operation, role, variant, response.status_code, body, response.text,
-                                  response.headers.get("x-request-id"),
-                                  {k: v for k, v in world.ids["candidate_id"].items() if k != "missing"}))
+                cells.append(
+                    Cell(
+                        operation,
+                        role,
+                        variant,
+                        response.status_code,
+                        body,
+                        response.text,
+                        response.headers.get("x-request-id"),
+                        {k: v for k, v in world.ids["candidate_id"].items() if k != "missing"},
+                    )
+                )
                 # A successful change to a world object (or its removal) gets a fresh world; creations do not.
                 if operation.method in ("PUT", "PATCH", "DELETE") and response.status_code < 300:
                     collect_audit()

@@ -34,8 +34,15 @@ def create_candidate(client, key, **over) -> dict:
 
 def run_verify(database_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "WERKMATCH_SECRET_KEY": "cli-test-secret-0123456789"}
-    return subprocess.run([*WERKMATCH, "audit", "verify", *extra], env=env, cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [*WERKMATCH, "audit", "verify", *extra],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 class TestCandidateRoutesWriteEntries:
@@ -44,8 +51,11 @@ class TestCandidateRoutesWriteEntries:
         created = client.post("/api/v1/candidates", json=candidate_payload(), headers=coach.headers)
         candidate_id = created.json()["id"]
         read = client.get(f"/api/v1/candidates/{candidate_id}", headers=coach.headers)
-        replaced = client.put(f"/api/v1/candidates/{candidate_id}", headers={**coach.headers, "If-Match": '"1"'},
-                              json=candidate_payload(external_ref="KL-1", given_name="Fatma"))
+        replaced = client.put(
+            f"/api/v1/candidates/{candidate_id}",
+            headers={**coach.headers, "If-Match": '"1"'},
+            json=candidate_payload(external_ref="KL-1", given_name="Fatma"),
+        )
         listed = client.get("/api/v1/candidates", headers=coach.headers)
         deleted = client.delete(f"/api/v1/candidates/{candidate_id}", headers=coach.headers)
         responses = [created, read, replaced, listed, deleted]
@@ -53,7 +63,12 @@ class TestCandidateRoutesWriteEntries:
 
         rows = entries(session_factory)
         assert [r.action for r in rows] == [
-            "candidate.create", "candidate.read", "candidate.update", "candidate.list", "candidate.erase"]
+            "candidate.create",
+            "candidate.read",
+            "candidate.update",
+            "candidate.list",
+            "candidate.erase",
+        ]
         assert [r.request_id for r in rows] == [r.headers["x-request-id"] for r in responses]
         for row in rows:
             assert row.subjects == [candidate_id]
@@ -78,8 +93,9 @@ class TestCandidateRoutesWriteEntries:
         before = len(entries(session_factory))
         for target in (candidate_id, str(uuid.uuid4())):
             kwargs = {"json": candidate_payload(municipality="GM0141")} if method == "put" else {}
-            response = getattr(client, method)(f"/api/v1/candidates/{target}", headers=keys["coach_b"].headers,
-                                               **kwargs)
+            response = getattr(client, method)(
+                f"/api/v1/candidates/{target}", headers=keys["coach_b"].headers, **kwargs
+            )
             assert response.status_code == 404
         assert len(entries(session_factory)) == before
 
@@ -115,7 +131,9 @@ class TestChain:
         candidate_id = create_candidate(client, keys["coach_a"])["id"]
 
         def read(_: int) -> int:
-            return client.get(f"/api/v1/candidates/{candidate_id}", headers=keys["coach_a"].headers).status_code
+            return client.get(
+                f"/api/v1/candidates/{candidate_id}", headers=keys["coach_a"].headers
+            ).status_code
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             assert set(pool.map(read, range(40))) == {200}
@@ -133,8 +151,15 @@ class TestChain:
             start.wait(timeout=30)
             with session_factory() as session:
                 begin_write(session)
-                append_entry(session, actor_key_id=None, actor_role="system", action="audit.list",
-                             object_type="audit_entry", object_id=str(n), subjects=[])
+                append_entry(
+                    session,
+                    actor_key_id=None,
+                    actor_role="system",
+                    action="audit.list",
+                    object_type="audit_entry",
+                    object_id=str(n),
+                    subjects=[],
+                )
                 session.commit()
 
         with ThreadPoolExecutor(max_workers=6) as pool:
@@ -198,10 +223,14 @@ class TestAuditApi:
         candidate_id = create_candidate(client, keys["coach_a"])["id"]
         for _ in range(4):
             client.get(f"/api/v1/candidates/{candidate_id}", headers=keys["coach_a"].headers)
-        first = client.get("/api/v1/audit?limit=3&action=candidate.read", headers=keys["admin"].headers).json()
+        first = client.get(
+            "/api/v1/audit?limit=3&action=candidate.read", headers=keys["admin"].headers
+        ).json()
         assert [item["action"] for item in first["items"]] == ["candidate.read"] * 3
-        second = client.get(f"/api/v1/audit?limit=3&action=candidate.read&before_seq={first['next_before_seq']}",
-                            headers=keys["admin"].headers).json()
+        second = client.get(
+            f"/api/v1/audit?limit=3&action=candidate.read&before_seq={first['next_before_seq']}",
+            headers=keys["admin"].headers,
+        ).json()
         assert len(second["items"]) == 1
         assert second["next_before_seq"] is None
         by_candidate = client.get(f"/api/v1/audit?candidate_id={candidate_id}", headers=keys["admin"].headers)

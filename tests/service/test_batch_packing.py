@@ -118,7 +118,11 @@ class TestStore:
         other_candidates = sorted(str(uuid.uuid4()) for _ in range(2))
         v2c_order = [other_candidates[0], candidate, other_candidates[1]]
         c2v = pack(
-            C2V, [candidate], np.asarray([1]), uuid_bytes([vacancy_id]), np.asarray([8125]),
+            C2V,
+            [candidate],
+            np.asarray([1]),
+            uuid_bytes([vacancy_id]),
+            np.asarray([8125]),
             np.asarray([12.5]),
         )
         v2c = pack(

@@ -29,7 +29,9 @@ class TestCandidateLifecycle:
         assert listed.json()["total"] == 1
 
         update = candidate_payload(external_ref=body["external_ref"], hours_max=40, bsn=None)
-        updated = client.put(f"/api/v1/candidates/{cid}", json=update, headers={**coach.headers, "If-Match": '"1"'})
+        updated = client.put(
+            f"/api/v1/candidates/{cid}", json=update, headers={**coach.headers, "If-Match": '"1"'}
+        )
         assert updated.status_code == 200, updated.text
         assert updated.json()["hours_max"] == 40
         assert updated.json()["version"] == 2
@@ -41,9 +43,12 @@ class TestCandidateLifecycle:
         cid = responses[0].json()["id"]
         responses.append(client.get(f"/api/v1/candidates/{cid}", headers=coach.headers))
         responses.append(client.get("/api/v1/candidates", headers=coach.headers))
-        responses.append(client.put(f"/api/v1/candidates/{cid}", json=candidate_payload(), headers=coach.headers))
-        responses.append(client.post("/api/v1/candidates", json=candidate_payload(bsn="111222334"),
-                                     headers=coach.headers))
+        responses.append(
+            client.put(f"/api/v1/candidates/{cid}", json=candidate_payload(), headers=coach.headers)
+        )
+        responses.append(
+            client.post("/api/v1/candidates", json=candidate_payload(bsn="111222334"), headers=coach.headers)
+        )
         for response in responses:
             assert BSN not in response.text
             assert "111222334" not in response.text
@@ -51,22 +56,35 @@ class TestCandidateLifecycle:
 
     def test_stale_if_match_is_409(self, client, keys):
         coach = keys["coach_a"]
-        cid = client.post("/api/v1/candidates", json=candidate_payload(external_ref="KL-9"),
-                          headers=coach.headers).json()["id"]
-        first = client.put(f"/api/v1/candidates/{cid}", json=candidate_payload(external_ref="KL-9", hours_min=8),
-                           headers={**coach.headers, "If-Match": '"1"'})
+        cid = client.post(
+            "/api/v1/candidates", json=candidate_payload(external_ref="KL-9"), headers=coach.headers
+        ).json()["id"]
+        first = client.put(
+            f"/api/v1/candidates/{cid}",
+            json=candidate_payload(external_ref="KL-9", hours_min=8),
+            headers={**coach.headers, "If-Match": '"1"'},
+        )
         assert first.status_code == 200
-        second = client.put(f"/api/v1/candidates/{cid}", json=candidate_payload(external_ref="KL-9", hours_min=16),
-                            headers={**coach.headers, "If-Match": '"1"'})
+        second = client.put(
+            f"/api/v1/candidates/{cid}",
+            json=candidate_payload(external_ref="KL-9", hours_min=16),
+            headers={**coach.headers, "If-Match": '"1"'},
+        )
         assert second.status_code == 409
         assert second.headers["content-type"].startswith("application/problem+json")
         assert client.get(f"/api/v1/candidates/{cid}", headers=coach.headers).json()["hours_min"] == 8
 
     def test_duplicate_client_number_in_municipality_is_409(self, client, keys):
         coach = keys["coach_a"]
-        assert client.post("/api/v1/candidates", json=candidate_payload(external_ref="KL-1"),
-                           headers=coach.headers).status_code == 201
-        again = client.post("/api/v1/candidates", json=candidate_payload(external_ref="KL-1"), headers=coach.headers)
+        assert (
+            client.post(
+                "/api/v1/candidates", json=candidate_payload(external_ref="KL-1"), headers=coach.headers
+            ).status_code
+            == 201
+        )
+        again = client.post(
+            "/api/v1/candidates", json=candidate_payload(external_ref="KL-1"), headers=coach.headers
+        )
         assert again.status_code == 409
 
     def test_delete(self, client, keys):
@@ -78,7 +96,9 @@ class TestCandidateLifecycle:
 
 class TestCandidateScoping:
     def test_foreign_and_unknown_ids_answer_the_same_404(self, client, keys):
-        cid = client.post("/api/v1/candidates", json=candidate_payload(), headers=keys["coach_a"].headers).json()["id"]
+        cid = client.post(
+            "/api/v1/candidates", json=candidate_payload(), headers=keys["coach_a"].headers
+        ).json()["id"]
         unknown = "00000000-0000-4000-8000-000000000000"
         bodies = []
         for key in ("coach_b", "employer_x", "admin", "batch"):
@@ -91,20 +111,35 @@ class TestCandidateScoping:
         assert all(body == bodies[0] for body in bodies)
 
     def test_coach_cannot_write_for_another_municipality(self, client, keys):
-        response = client.post("/api/v1/candidates", json=candidate_payload(municipality="GM0164"),
-                               headers=keys["coach_a"].headers)
+        response = client.post(
+            "/api/v1/candidates",
+            json=candidate_payload(municipality="GM0164"),
+            headers=keys["coach_a"].headers,
+        )
         assert response.status_code == 404
 
     def test_other_coach_cannot_update_or_delete(self, client, keys):
-        cid = client.post("/api/v1/candidates", json=candidate_payload(), headers=keys["coach_a"].headers).json()["id"]
+        cid = client.post(
+            "/api/v1/candidates", json=candidate_payload(), headers=keys["coach_a"].headers
+        ).json()["id"]
         other = keys["coach_b"]
-        assert client.put(f"/api/v1/candidates/{cid}", json=candidate_payload(municipality="GM0141"),
-                          headers=other.headers).status_code == 404
+        assert (
+            client.put(
+                f"/api/v1/candidates/{cid}",
+                json=candidate_payload(municipality="GM0141"),
+                headers=other.headers,
+            ).status_code
+            == 404
+        )
         assert client.delete(f"/api/v1/candidates/{cid}", headers=other.headers).status_code == 404
 
     def test_lists_hold_only_own_municipality(self, client, keys):
         client.post("/api/v1/candidates", json=candidate_payload(), headers=keys["coach_a"].headers)
-        client.post("/api/v1/candidates", json=candidate_payload(municipality="GM0141"), headers=keys["coach_b"].headers)
+        client.post(
+            "/api/v1/candidates",
+            json=candidate_payload(municipality="GM0141"),
+            headers=keys["coach_b"].headers,
+        )
         items = client.get("/api/v1/candidates", headers=keys["coach_a"].headers).json()["items"]
         assert {item["municipality"] for item in items} == {"GM0153"}
 
@@ -121,13 +156,25 @@ class TestCandidateScoping:
 class TestCandidateFilters:
     def test_filter_status_sector_and_search(self, client, keys):
         coach = keys["coach_a"]
-        client.post("/api/v1/candidates", json=candidate_payload(external_ref="A-1", sectors=["zorg"]),
-                    headers=coach.headers)
-        client.post("/api/v1/candidates", json=candidate_payload(external_ref="A-2", status="inactive",
-                                                                 family_name="Jansen"), headers=coach.headers)
+        client.post(
+            "/api/v1/candidates",
+            json=candidate_payload(external_ref="A-1", sectors=["zorg"]),
+            headers=coach.headers,
+        )
+        client.post(
+            "/api/v1/candidates",
+            json=candidate_payload(external_ref="A-2", status="inactive", family_name="Jansen"),
+            headers=coach.headers,
+        )
+
         def refs(**params):
-            return [i["external_ref"] for i in client.get("/api/v1/candidates", params=params,
-                                                          headers=coach.headers).json()["items"]]
+            return [
+                i["external_ref"]
+                for i in client.get("/api/v1/candidates", params=params, headers=coach.headers).json()[
+                    "items"
+                ]
+            ]
+
         assert refs(sector="zorg") == ["A-1"]
         assert refs(status="inactive") == ["A-2"]
         assert refs(q="jans") == ["A-2"]
@@ -135,7 +182,14 @@ class TestCandidateFilters:
     def test_pagination(self, client, keys):
         coach = keys["coach_a"]
         for n in range(5):
-            client.post("/api/v1/candidates", json=candidate_payload(external_ref=f"P-{n}"), headers=coach.headers)
-        page = client.get("/api/v1/candidates", params={"limit": 2, "offset": 2}, headers=coach.headers).json()
-        assert page["total"] == 5 and len(page["items"]) == 2
-        assert client.get("/api/v1/candidates", params={"limit": 101}, headers=coach.headers).status_code == 422
+            client.post(
+                "/api/v1/candidates", json=candidate_payload(external_ref=f"P-{n}"), headers=coach.headers
+            )
+        page = client.get(
+            "/api/v1/candidates", params={"limit": 2, "offset": 2}, headers=coach.headers
+        ).json()
+        assert page["total"] == 5
+        assert len(page["items"]) == 2
+        assert (
+            client.get("/api/v1/candidates", params={"limit": 101}, headers=coach.headers).status_code == 422
+        )

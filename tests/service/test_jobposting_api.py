@@ -374,18 +374,28 @@ class TestJobPostingIdempotencyKey:
 
     def test_same_key_same_document_creates_one_vacancy(self, client, keys):
         document = {
-            "@context": "https://schema.org", "@type": "JobPosting", "title": "Orderpicker",
+            "@context": "https://schema.org",
+            "@type": "JobPosting",
+            "title": "Orderpicker",
             "description": "<p>Orderpicken in Almelo.</p>",
-            "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "postalCode": "7602 KR",
-                                                          "addressLocality": "Almelo", "addressCountry": "NL"}},
+            "jobLocation": {
+                "@type": "Place",
+                "address": {
+                    "@type": "PostalAddress",
+                    "postalCode": "7602 KR",
+                    "addressLocality": "Almelo",
+                    "addressCountry": "NL",
+                },
+            },
         }
         headers = {**keys["employer_x"].headers, "Idempotency-Key": "retry-1"}
         first = client.post("/api/v1/vacancies/jobposting", json=document, headers=headers)
         second = client.post("/api/v1/vacancies/jobposting", json=document, headers=headers)
         assert first.status_code == second.status_code == 201, first.text
         assert first.json()["vacancy"]["id"] == second.json()["vacancy"]["id"]
-        other = client.post("/api/v1/vacancies/jobposting", json={**document, "title": "Heftruckchauffeur"},
-                            headers=headers)
+        other = client.post(
+            "/api/v1/vacancies/jobposting", json={**document, "title": "Heftruckchauffeur"}, headers=headers
+        )
         assert other.status_code == 422
         listed = client.get("/api/v1/vacancies", headers=keys["employer_x"].headers).json()
         assert listed["total"] == 1

@@ -16,8 +16,13 @@ BSN = "111222333"  # passes the 11-check
 def _access_record(path: str) -> logging.LogRecord:
     # What uvicorn's HTTP protocols log for every response.
     return logging.LogRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5000", "GET", path, "1.1", 200), None,
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", path, "1.1", 200),
+        None,
     )
 
 

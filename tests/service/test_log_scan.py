@@ -19,11 +19,17 @@ class TestLogScan:
         caplog.set_level(logging.INFO)
         start = len(COLLECTOR.lines)
         coach = keys["coach_a"]
-        created = client.post("/api/v1/candidates", json=candidate_payload(bsn="123456782"), headers=coach.headers)
+        created = client.post(
+            "/api/v1/candidates", json=candidate_payload(bsn="123456782"), headers=coach.headers
+        )
         client.get("/api/v1/candidates?q=123456782", headers=coach.headers)
         client.get("/api/v1/candidates/123456782", headers=coach.headers)
-        client.get(f"/api/v1/candidates/{created.json()['id']}", headers={"Authorization": "Bearer wm_" + "x" * 43})
-        client.post("/api/v1/candidates", json=candidate_payload(bsn="123456789"), headers=coach.headers)  # 422
+        client.get(
+            f"/api/v1/candidates/{created.json()['id']}", headers={"Authorization": "Bearer wm_" + "x" * 43}
+        )
+        client.post(
+            "/api/v1/candidates", json=candidate_payload(bsn="123456789"), headers=coach.headers
+        )  # 422
         new_lines = COLLECTOR.lines[start:]
         assert any("werkmatch.access" in line for line in new_lines)
         assert scan(new_lines) == []

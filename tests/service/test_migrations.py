@@ -82,9 +82,18 @@ class TestMigrations:
             runs = Base.metadata.tables["match_run"]
             connection.execute(
                 runs.insert().values(
-                    id=run_id, status="complete", top_k=50, chunk_size=10, algorithm="a",
-                    algorithm_version="1", candidates=1, vacancies=1, chunks_total=2, pairs_scored=2,
-                    rows_written=3, params={},
+                    id=run_id,
+                    status="complete",
+                    top_k=50,
+                    chunk_size=10,
+                    algorithm="a",
+                    algorithm_version="1",
+                    candidates=1,
+                    vacancies=1,
+                    chunks_total=2,
+                    pairs_scored=2,
+                    rows_written=3,
+                    params={},
                 )
             )
             for direction, subject, rank, other, score, km in rows:
@@ -103,9 +112,7 @@ class TestMigrations:
                     )
                 )
         engine.dispose()
-        expected = "".join(
-            export_lines((d, str(s), r, str(o), score, km) for d, s, r, o, score, km in rows)
-        )
+        expected = "".join(export_lines((d, str(s), r, str(o), score, km) for d, s, r, o, score, km in rows))
         upgrade(url)
         engine = make_engine(url)
         with Session(engine) as session:

@@ -1,10 +1,11 @@
-"""Issue 5, "must show" 1-3: the authorization matrix generated from the app's own routes, the employer walk, and
-audit completeness, all from ONE run of every route x role x object (see privacy_harness.run_matrix).
+"""Issue 5, "must show" 1-3: the authorization matrix generated from the app's own routes, the employer walk,
+and audit completeness, all from ONE run of every route x role x object (see privacy_harness.run_matrix).
 
 Adding a route? Add its row to EXPECTED: seven entries in ROLES order (coach_a coach_b employer_x employer_y
-admin batch anonymous); for routes with an object in the path each entry is `a/b/missing` (the A/X side's object,
-the B/Y side's object, an unknown id). The last field says whether a 2xx response reveals a candidate (and must
-write exactly one audit entry). The failure message prints the observed row of any route that has none.
+admin batch anonymous); for routes with an object in the path each entry is `a/b/missing` (the A/X side's
+object, the B/Y side's object, an unknown id). The last field says whether a 2xx response reveals a candidate
+(and must write exactly one audit entry). The failure message prints the observed row of any route that has
+none.
 """
 
 from __future__ import annotations
@@ -45,74 +46,139 @@ EXPECTED: dict[str, tuple[str, bool]] = {
     "POST /api/v1/candidates": ("201 201 403 403 403 403 401", AUDITED),
     "GET /api/v1/candidates": ("200 200 403 403 403 403 401", AUDITED),
     "GET /api/v1/candidates/{candidate_id}": (
-        "200/404/404 404/200/404 404/404/404 404/404/404 404/404/404 404/404/404 401/401/401", AUDITED),
+        "200/404/404 404/200/404 404/404/404 404/404/404 404/404/404 404/404/404 401/401/401",
+        AUDITED,
+    ),
     "PUT /api/v1/candidates/{candidate_id}": (
-        "200/404/404 404/200/404 404/404/404 404/404/404 404/404/404 404/404/404 401/401/401", AUDITED),
+        "200/404/404 404/200/404 404/404/404 404/404/404 404/404/404 404/404/404 401/401/401",
+        AUDITED,
+    ),
     "DELETE /api/v1/candidates/{candidate_id}": (
-        "204/404/404 404/204/404 404/404/404 404/404/404 404/404/404 404/404/404 401/401/401", AUDITED),
+        "204/404/404 404/204/404 404/404/404 404/404/404 404/404/404 404/404/404 401/401/401",
+        AUDITED,
+    ),
     "GET /api/v1/candidates/{candidate_id}/audit": (
-        "200/404/404 404/200/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401", AUDITED),
+        "200/404/404 404/200/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401",
+        AUDITED,
+    ),
     "GET /api/v1/candidates/{candidate_id}/export": (
-        "200/404/404 404/200/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401", AUDITED),
+        "200/404/404 404/200/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401",
+        AUDITED,
+    ),
     "GET /api/v1/candidates/{candidate_id}/matches": (
-        "200/404/404 404/200/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401", AUDITED),
+        "200/404/404 404/200/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401",
+        AUDITED,
+    ),
     # ---- vacancies: employers write their own; coaches, admin and batch read
     "GET /api/v1/vacancies": ("200 200 200 200 200 200 401", PLAIN),
     "POST /api/v1/vacancies": ("403 403 201 201 403 403 401", PLAIN),
     "POST /api/v1/vacancies/jobposting": ("403 403 201 201 403 403 401", PLAIN),
     "PUT /api/v1/vacancies/by-ref/{external_ref}": (
-        "403/403/403 403/403/403 200/201/201 201/200/201 403/403/403 403/403/403 401/401/401", PLAIN),
+        "403/403/403 403/403/403 200/201/201 201/200/201 403/403/403 403/403/403 401/401/401",
+        PLAIN,
+    ),
     "GET /api/v1/vacancies/{vacancy_id}": (
-        "200/200/404 200/200/404 200/404/404 404/200/404 200/200/404 200/200/404 401/401/401", PLAIN),
+        "200/200/404 200/200/404 200/404/404 404/200/404 200/200/404 200/200/404 401/401/401",
+        PLAIN,
+    ),
     "PUT /api/v1/vacancies/{vacancy_id}": (
-        "403/403/403 403/403/403 200/404/404 404/200/404 403/403/403 403/403/403 401/401/401", PLAIN),
+        "403/403/403 403/403/403 200/404/404 404/200/404 403/403/403 403/403/403 401/401/401",
+        PLAIN,
+    ),
     "DELETE /api/v1/vacancies/{vacancy_id}": (
-        "403/403/403 403/403/403 204/404/404 404/204/404 403/403/403 403/403/403 401/401/401", PLAIN),
+        "403/403/403 403/403/403 204/404/404 404/204/404 403/403/403 403/403/403 401/401/401",
+        PLAIN,
+    ),
     "GET /api/v1/vacancies/{vacancy_id}/matches": (
-        "200/200/404 200/200/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401", AUDITED),
-    # ---- proposals: coaches propose own candidates (409: A->X exists already); employers see their own, anonymous
+        "200/200/404 200/200/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401",
+        AUDITED,
+    ),
+    # ---- proposals: coaches propose own candidates (409: A->X exists already);
+    # employers see their own, anonymous
     "POST /api/v1/vacancies/{vacancy_id}/proposals": (
-        "409/201/404 201/409/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401", AUDITED),
+        "409/201/404 201/409/404 403/403/403 403/403/403 403/403/403 403/403/403 401/401/401",
+        AUDITED,
+    ),
     "GET /api/v1/vacancies/{vacancy_id}/proposals": (
-        "200/200/404 200/200/404 200/404/404 404/200/404 403/403/403 403/403/403 401/401/401", AUDITED),
+        "200/200/404 200/200/404 200/404/404 404/200/404 403/403/403 403/403/403 401/401/401",
+        AUDITED,
+    ),
     "PATCH /api/v1/proposals/{proposal_id}": (
-        "200/404/404 404/200/404 200/404/404 404/200/404 403/403/403 403/403/403 401/401/401", AUDITED),
+        "200/404/404 404/200/404 200/404/404 404/200/404 403/403/403 403/403/403 401/401/401",
+        AUDITED,
+    ),
     "GET /api/v1/reports/outcomes": ("200 200 403 403 200 403 401", PLAIN),
     # ---- batch runs (admin; the matrix has no run, so every id is unknown)
     "GET /api/v1/batch/runs": ("403 403 403 403 200 403 401", PLAIN),
     "GET /api/v1/batch/runs/{run_id}": (
-        "403/403/403 403/403/403 403/403/403 403/403/403 404/404/404 403/403/403 401/401/401", PLAIN),
+        "403/403/403 403/403/403 403/403/403 403/403/403 404/404/404 403/403/403 401/401/401",
+        PLAIN,
+    ),
     # ---- audit log: admins all; coaches via /candidates/{id}/audit (above)
     "GET /api/v1/audit": ("403 403 403 403 200 403 401", AUDITED),
-    # ---- coach web UI (cookie session minted per role; only coach keys can hold one, others are sent to sign-in)
+    # ---- coach web UI (cookie session minted per role; only coach keys can hold one,
+    # others are sent to sign-in)
     "GET /": ("200 200 303 303 303 303 303", AUDITED),
     "GET /aanmelden": ("303 303 200 200 200 200 200", PLAIN),
     "POST /aanmelden": ("403 403 403 403 403 403 403", PLAIN),  # no sign-in CSRF token in the matrix
     "POST /afmelden": ("303 303 303 303 303 303 303", PLAIN),
     "GET /kandidaten/{candidate_id}": (
-        "200/404/404 404/200/404 303/303/303 303/303/303 303/303/303 303/303/303 303/303/303", AUDITED),
+        "200/404/404 404/200/404 303/303/303 303/303/303 303/303/303 303/303/303 303/303/303",
+        AUDITED,
+    ),
     "POST /kandidaten/{candidate_id}": (  # 422: the matrix posts an empty profile form
-        "422/404/404 404/422/404 303/303/303 303/303/303 303/303/303 303/303/303 303/303/303", AUDITED),
+        "422/404/404 404/422/404 303/303/303 303/303/303 303/303/303 303/303/303 303/303/303",
+        AUDITED,
+    ),
     "POST /kandidaten/{candidate_id}/voordragen": (  # 404: the matrix names no vacancy
-        "404/404/404 404/404/404 303/303/303 303/303/303 303/303/303 303/303/303 303/303/303", AUDITED),
+        "404/404/404 404/404/404 303/303/303 303/303/303 303/303/303 303/303/303 303/303/303",
+        AUDITED,
+    ),
     "GET /vacatures/{vacancy_id}": (
-        "200/200/404 200/200/404 303/303/303 303/303/303 303/303/303 303/303/303 303/303/303", AUDITED),
+        "200/200/404 200/200/404 303/303/303 303/303/303 303/303/303 303/303/303 303/303/303",
+        AUDITED,
+    ),
     "GET /ui/taxonomy/occupations": ("200 200 401 401 401 401 401", PLAIN),
     "GET /ui/taxonomy/skills": ("200 200 401 401 401 401 401", PLAIN),
 }
 
 # Personal data of candidates that must never reach an employer (values) and fields that must not exist there.
 EMPLOYER_FORBIDDEN_KEYS = {
-    "given_name", "family_name", "name_of_candidate", "bsn", "has_bsn", "bsn_on_file", "birth_date",
-    "date_of_birth", "email", "phone", "telephone", "address", "street", "target_group_register", "support",
-    "nationality", "gender", "health",
+    "given_name",
+    "family_name",
+    "name_of_candidate",
+    "bsn",
+    "has_bsn",
+    "bsn_on_file",
+    "birth_date",
+    "date_of_birth",
+    "email",
+    "phone",
+    "telephone",
+    "address",
+    "street",
+    "target_group_register",
+    "support",
+    "nationality",
+    "gender",
+    "health",
 }
 DEFAULT = candidate_payload()
 PERSONAL_VALUES = [
-    CANDIDATE_A["given_name"], CANDIDATE_A["family_name"], CANDIDATE_A["bsn"], CANDIDATE_A["postcode"],
-    CANDIDATE_A["external_ref"], CANDIDATE_B["given_name"], CANDIDATE_B["family_name"], CANDIDATE_B["bsn"],
-    CANDIDATE_B["postcode"], CANDIDATE_B["external_ref"], str(DEFAULT["given_name"]), str(DEFAULT["family_name"]),
-    str(DEFAULT["bsn"]), str(DEFAULT["postcode"]),
+    CANDIDATE_A["given_name"],
+    CANDIDATE_A["family_name"],
+    CANDIDATE_A["bsn"],
+    CANDIDATE_A["postcode"],
+    CANDIDATE_A["external_ref"],
+    CANDIDATE_B["given_name"],
+    CANDIDATE_B["family_name"],
+    CANDIDATE_B["bsn"],
+    CANDIDATE_B["postcode"],
+    CANDIDATE_B["external_ref"],
+    str(DEFAULT["given_name"]),
+    str(DEFAULT["family_name"]),
+    str(DEFAULT["bsn"]),
+    str(DEFAULT["postcode"]),
 ]
 
 
@@ -141,7 +207,8 @@ class TestAuthorizationMatrix:
         missing = [key for key in keys if key not in EXPECTED]
         cells = matrix[0]
         assert not missing, "routes without a row in EXPECTED (review, then add):\n" + "\n".join(
-            f'    "{key}": ("{_row(cells, key)}", AUDITED or PLAIN),' for key in missing)
+            f'    "{key}": ("{_row(cells, key)}", AUDITED or PLAIN),' for key in missing
+        )
 
     def test_no_stale_rows(self, matrix):
         _, _, keys = matrix
@@ -149,8 +216,11 @@ class TestAuthorizationMatrix:
 
     def test_observed_statuses_equal_the_table(self, matrix):
         cells, _, keys = matrix
-        wrong = [f"{key}\n   expected {EXPECTED[key][0]}\n   observed {_row(cells, key)}"
-                 for key in keys if key in EXPECTED and _row(cells, key) != EXPECTED[key][0]]
+        wrong = [
+            f"{key}\n   expected {EXPECTED[key][0]}\n   observed {_row(cells, key)}"
+            for key in keys
+            if key in EXPECTED and _row(cells, key) != EXPECTED[key][0]
+        ]
         assert not wrong, "authorization differs from the table:\n" + "\n".join(wrong)
 
     def test_no_server_errors(self, matrix):
@@ -168,7 +238,9 @@ class TestAuthorizationMatrix:
 class TestEmployerSeesNoPerson:
     def test_no_employer_response_carries_personal_data(self, matrix):
         cells = [c for c in matrix[0] if c.role in ("employer_x", "employer_y")]
-        assert any(c.status == 200 and "proposals" in c.operation.path for c in cells)  # the anonymous view ran
+        assert any(
+            c.status == 200 and "proposals" in c.operation.path for c in cells
+        )  # the anonymous view ran
         leaks = []
         for cell in cells:
             candidate_ids = list(cell.candidate_ids.values())
@@ -217,9 +289,12 @@ class TestAuditCompleteness:
         assert None not in revealing
         unaudited = [c.label for c in cells if c.request_id in revealing and c.request_id not in recorded]
         by_request = {c.request_id: c for c in cells}
-        unexpected = [f"{e.action} from {by_request[e.request_id].label if e.request_id in by_request else '?'} "
-                      f"-> {by_request[e.request_id].status if e.request_id in by_request else '?'}"
-                      for e in audit if e.request_id not in revealing]
+        unexpected = [
+            f"{e.action} from {by_request[e.request_id].label if e.request_id in by_request else '?'} "
+            f"-> {by_request[e.request_id].status if e.request_id in by_request else '?'}"
+            for e in audit
+            if e.request_id not in revealing
+        ]
         doubled = [rid for rid, n in recorded.items() if n > 1]
         assert unaudited == [], "revealing responses without an audit entry"
         assert unexpected == [], "audit entries without a revealing response"

@@ -113,10 +113,18 @@ class TestOutcomesSurviveErasure:
         coach, employer = keys["coach_a"], keys["employer_x"]
         vacancy = create(client, "/api/v1/vacancies", vacancy_payload(), employer)
         candidate = create(client, "/api/v1/candidates", candidate_payload(), coach)
-        propose_and_set(client, coach, employer, vacancy_id=vacancy["id"], candidate_id=candidate["id"],
-                        steps=["interview", "hired"])
+        propose_and_set(
+            client,
+            coach,
+            employer,
+            vacancy_id=vacancy["id"],
+            candidate_id=candidate["id"],
+            steps=["interview", "hired"],
+        )
         before = client.get(REPORT, headers=keys["admin"].headers).json()["indicators"]
-        assert client.delete(f"/api/v1/candidates/{candidate['id']}", headers=coach.headers).status_code == 204
+        assert (
+            client.delete(f"/api/v1/candidates/{candidate['id']}", headers=coach.headers).status_code == 204
+        )
         after = client.get(REPORT, headers=keys["admin"].headers).json()["indicators"]
         assert before["candidates_placed"] == after["candidates_placed"] == 1
         assert before["uitstroom_naar_werk"] == after["uitstroom_naar_werk"] == 1

@@ -1,9 +1,10 @@
 """Issue 5, "must show" 4: Schemathesis over every operation of the OpenAPI document, in-process over ASGI.
 
-Every operation gets >= 100 generated cases (hypothesis, derandomized: a fixed seed per test), each sent with the
-key of a role drawn per case (coach A, coach B, employer X, employer Y, admin, batch, anonymous). Checks: no
-server error (5xx) and every response conforms to the schema (status code documented, content type, body schema,
-headers). Runtime is printed per database in the report; set WERKMATCH_SCHEMATHESIS_EXAMPLES to change the count.
+Every operation gets >= 100 generated cases (hypothesis, derandomized: a fixed seed per test), each sent with
+the key of a role drawn per case (coach A, coach B, employer X, employer Y, admin, batch, anonymous). Checks:
+no server error (5xx) and every response conforms to the schema (status code documented, content type, body
+schema, headers). Runtime is printed per database in the report; set WERKMATCH_SCHEMATHESIS_EXAMPLES to change
+the count.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.service.privacy_harness import ROLES, build_world, make_app
 
-# Cross-field business rules (hours_max >= hours_min, a postcode that exists, an If-Match that parses) cannot be
-# expressed in JSON Schema, so a schema-valid body may rightly get 422 (CONVENTIONS.md). Every other check runs.
+# Cross-field business rules (hours_max >= hours_min, a postcode that exists, an If-Match that parses) cannot
+# be expressed in JSON Schema, so a schema-valid body may rightly get 422 (CONVENTIONS.md).
+# Every other check runs.
 EXCLUDED_CHECKS = [positive_data_acceptance]
 EXAMPLES = int(os.environ.get("WERKMATCH_SCHEMATHESIS_EXAMPLES", "100"))
 
@@ -44,8 +46,14 @@ def test_every_operation_survives_generated_requests(fuzz_target):
     for operation in operations:
         strategy = operation.as_strategy()
 
-        @hypothesis.settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                             suppress_health_check=list(HealthCheck), phases=[hypothesis.Phase.generate])
+        @hypothesis.settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[hypothesis.Phase.generate],
+        )
         @given(case=strategy, role=st.sampled_from(ROLES))
         def run(case, role):
             case.call_and_validate(headers=world.headers(role), excluded_checks=EXCLUDED_CHECKS)

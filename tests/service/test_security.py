@@ -1,4 +1,5 @@
-"""Idempotency-Key, optimistic locking under concurrency, rate limits, headers, CORS, production settings, BSN."""
+"""Idempotency-Key, optimistic locking under concurrency, rate limits, headers, CORS, production settings,
+BSN."""
 
 from __future__ import annotations
 
@@ -50,13 +51,17 @@ class TestIdempotencyKey:
     def test_keys_are_per_employer(self, client, keys, session_factory):
         for role in ("employer_x", "employer_y"):
             headers = {**keys[role].headers, "Idempotency-Key": "shared-key"}
-            assert client.post("/api/v1/vacancies", json=vacancy_payload(), headers=headers).status_code == 201
+            assert (
+                client.post("/api/v1/vacancies", json=vacancy_payload(), headers=headers).status_code == 201
+            )
         assert vacancy_count(session_factory) == 2
 
     def test_a_failed_request_does_not_burn_the_key(self, client, keys):
         headers = {**keys["employer_x"].headers, "Idempotency-Key": "retry-after-fix"}
         body = vacancy_payload(external_ref="DUP-1")
-        assert client.post("/api/v1/vacancies", json=body, headers=keys["employer_x"].headers).status_code == 201
+        assert (
+            client.post("/api/v1/vacancies", json=body, headers=keys["employer_x"].headers).status_code == 201
+        )
         assert client.post("/api/v1/vacancies", json=body, headers=headers).status_code == 409
         fixed = vacancy_payload(external_ref="DUP-2")
         assert client.post("/api/v1/vacancies", json=fixed, headers=headers).status_code == 201
@@ -73,11 +78,14 @@ class TestIdempotencyKey:
 class TestConcurrency:
     """Real uvicorn, real threads, both databases."""
 
-    def test_fifty_parallel_posts_with_one_key_create_one_row(self, settings, clean_db, keys, session_factory):
+    def test_fifty_parallel_posts_with_one_key_create_one_row(
+        self, settings, clean_db, keys, session_factory
+    ):
         app = create_app(relaxed_settings(settings))
         body = vacancy_payload()
         headers = {**keys["employer_x"].headers, "Idempotency-Key": f"burst-{uuid.uuid4()}"}
         with serve(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+
             def post(_: int) -> tuple[int, str]:
                 response = http.post("/api/v1/vacancies", json=body, headers=headers)
                 return response.status_code, response.json().get("id", response.text)
@@ -91,8 +99,9 @@ class TestConcurrency:
         with session_factory() as session:
             assert session.execute(text("SELECT count(*) FROM idempotency_record")).scalar_one() == 1
 
-    def test_two_updates_with_the_same_if_match_give_one_200_and_one_409(self, settings, clean_db, keys,
-                                                                          session_factory):
+    def test_two_updates_with_the_same_if_match_give_one_200_and_one_409(
+        self, settings, clean_db, keys, session_factory
+    ):
         app = create_app(relaxed_settings(settings))
         coach = keys["coach_a"].headers
         with serve(app) as base, httpx.Client(base_url=base, timeout=60) as http:
@@ -104,8 +113,9 @@ class TestConcurrency:
 
                 def put(name: str, etag: str = etag) -> int:
                     body = candidate_payload(external_ref=created["external_ref"], given_name=name)
-                    return http.put(f"/api/v1/candidates/{created['id']}", json=body,
-                                    headers={**coach, "If-Match": etag}).status_code
+                    return http.put(
+                        f"/api/v1/candidates/{created['id']}", json=body, headers={**coach, "If-Match": etag}
+                    ).status_code
 
                 with ThreadPoolExecutor(max_workers=2) as pool:
                     outcomes.append(sorted(pool.map(put, [f"Een{round_}", f"Twee{round_}"])))
@@ -117,8 +127,9 @@ class TestRateLimits:
     def test_a_key_over_its_budget_gets_429_with_retry_after(self, settings, clean_db, keys):
         app = create_app(settings.model_copy(update={"rate_limit_per_minute": 60, "rate_limit_burst": 5}))
         with TestClient(app) as client:
-            statuses = [client.get("/api/v1/vacancies", headers=keys["coach_a"].headers).status_code
-                        for _ in range(7)]
+            statuses = [
+                client.get("/api/v1/vacancies", headers=keys["coach_a"].headers).status_code for _ in range(7)
+            ]
             limited = client.get("/api/v1/vacancies", headers=keys["coach_a"].headers)
             other_key = client.get("/api/v1/vacancies", headers=keys["coach_b"].headers)
         assert statuses[:5] == [200] * 5
@@ -129,7 +140,9 @@ class TestRateLimits:
         assert other_key.status_code == 200  # buckets are per key
 
     def test_authentication_failures_block_the_address(self, settings, clean_db, keys):
-        app = create_app(settings.model_copy(update={"auth_failure_limit_per_minute": 2, "auth_failure_burst": 3}))
+        app = create_app(
+            settings.model_copy(update={"auth_failure_limit_per_minute": 2, "auth_failure_burst": 3})
+        )
         with TestClient(app) as client:
             bad = {"Authorization": "Bearer wm_not-a-real-key-0000000000000000000000000"}
             failures = [client.get("/api/v1/vacancies", headers=bad).status_code for _ in range(3)]
@@ -186,16 +199,21 @@ class TestHeadersAndProductionSettings:
         app = create_app(settings.model_copy(update={"cors_origins": ["https://portaal.enschede.nl"]}))
         with TestClient(app) as client:
             preflight = {"Access-Control-Request-Method": "GET"}
-            allowed = client.options("/api/v1/vacancies", headers={"Origin": "https://portaal.enschede.nl",
-                                                                    **preflight})
-            refused = client.options("/api/v1/vacancies", headers={"Origin": "https://evil.example", **preflight})
+            allowed = client.options(
+                "/api/v1/vacancies", headers={"Origin": "https://portaal.enschede.nl", **preflight}
+            )
+            refused = client.options(
+                "/api/v1/vacancies", headers={"Origin": "https://evil.example", **preflight}
+            )
         assert allowed.headers["access-control-allow-origin"] == "https://portaal.enschede.nl"
         assert "access-control-allow-origin" not in refused.headers
 
 
 class TestBsnAtRest:
     def test_the_bsn_is_encrypted_and_found_by_keyed_hash_only(self, client, keys, session_factory):
-        client.post("/api/v1/candidates", json=candidate_payload(bsn="123456782"), headers=keys["coach_a"].headers)
+        client.post(
+            "/api/v1/candidates", json=candidate_payload(bsn="123456782"), headers=keys["coach_a"].headers
+        )
         with session_factory() as session:
             row = session.scalars(select(Candidate)).one()
             raw = " ".join(str(v) for v in session.execute(text("SELECT * FROM candidate")).one())

@@ -16,37 +16,69 @@ class TestVacancyOwnership:
         assert client.get(f"/api/v1/vacancies/{vid}", headers=keys["coach_a"].headers).status_code == 200
         assert client.get(f"/api/v1/vacancies/{vid}", headers=keys["employer_y"].headers).status_code == 404
         listed = client.get("/api/v1/vacancies", headers=keys["employer_y"].headers).json()
-        assert listed["items"] == [] and listed["total"] == 0
+        assert listed["items"] == []
+        assert listed["total"] == 0
 
     def test_employer_field_comes_from_the_key(self, client, keys):
-        response = client.post("/api/v1/vacancies", json={**vacancy_payload(), "employer": {"name": "Other"}},
-                               headers=keys["employer_x"].headers)
+        response = client.post(
+            "/api/v1/vacancies",
+            json={**vacancy_payload(), "employer": {"name": "Other"}},
+            headers=keys["employer_x"].headers,
+        )
         assert response.status_code == 422
 
     def test_only_owner_updates_and_closes(self, client, keys):
-        vid = client.post("/api/v1/vacancies", json=vacancy_payload(external_ref="V-1"),
-                          headers=keys["employer_x"].headers).json()["id"]
-        other = client.put(f"/api/v1/vacancies/{vid}", json=vacancy_payload(external_ref="V-1"),
-                           headers=keys["employer_y"].headers)
+        vid = client.post(
+            "/api/v1/vacancies", json=vacancy_payload(external_ref="V-1"), headers=keys["employer_x"].headers
+        ).json()["id"]
+        other = client.put(
+            f"/api/v1/vacancies/{vid}",
+            json=vacancy_payload(external_ref="V-1"),
+            headers=keys["employer_y"].headers,
+        )
         assert other.status_code == 404
-        coach = client.put(f"/api/v1/vacancies/{vid}", json=vacancy_payload(external_ref="V-1"),
-                           headers=keys["coach_a"].headers)
+        coach = client.put(
+            f"/api/v1/vacancies/{vid}",
+            json=vacancy_payload(external_ref="V-1"),
+            headers=keys["coach_a"].headers,
+        )
         assert coach.status_code == 403
-        assert client.delete(f"/api/v1/vacancies/{vid}", headers=keys["employer_y"].headers).status_code == 404
-        assert client.delete(f"/api/v1/vacancies/{vid}", headers=keys["employer_x"].headers).status_code == 204
-        assert client.get(f"/api/v1/vacancies/{vid}", headers=keys["coach_a"].headers).json()["status"] == "closed"
+        assert (
+            client.delete(f"/api/v1/vacancies/{vid}", headers=keys["employer_y"].headers).status_code == 404
+        )
+        assert (
+            client.delete(f"/api/v1/vacancies/{vid}", headers=keys["employer_x"].headers).status_code == 204
+        )
+        assert (
+            client.get(f"/api/v1/vacancies/{vid}", headers=keys["coach_a"].headers).json()["status"]
+            == "closed"
+        )
 
     def test_coach_cannot_create(self, client, keys):
-        assert client.post("/api/v1/vacancies", json=vacancy_payload(), headers=keys["coach_a"].headers).status_code == 403
+        assert (
+            client.post(
+                "/api/v1/vacancies", json=vacancy_payload(), headers=keys["coach_a"].headers
+            ).status_code
+            == 403
+        )
 
     def test_stale_if_match_is_409(self, client, keys):
         emp = keys["employer_x"]
-        vid = client.post("/api/v1/vacancies", json=vacancy_payload(external_ref="V-2"), headers=emp.headers).json()["id"]
-        ok = client.put(f"/api/v1/vacancies/{vid}", json=vacancy_payload(external_ref="V-2", positions=5),
-                        headers={**emp.headers, "If-Match": '"1"'})
-        assert ok.status_code == 200 and ok.json()["version"] == 2
-        stale = client.put(f"/api/v1/vacancies/{vid}", json=vacancy_payload(external_ref="V-2", positions=6),
-                           headers={**emp.headers, "If-Match": "1"})
+        vid = client.post(
+            "/api/v1/vacancies", json=vacancy_payload(external_ref="V-2"), headers=emp.headers
+        ).json()["id"]
+        ok = client.put(
+            f"/api/v1/vacancies/{vid}",
+            json=vacancy_payload(external_ref="V-2", positions=5),
+            headers={**emp.headers, "If-Match": '"1"'},
+        )
+        assert ok.status_code == 200
+        assert ok.json()["version"] == 2
+        stale = client.put(
+            f"/api/v1/vacancies/{vid}",
+            json=vacancy_payload(external_ref="V-2", positions=6),
+            headers={**emp.headers, "If-Match": "1"},
+        )
         assert stale.status_code == 409
 
 
@@ -61,7 +93,9 @@ class TestUpsertByRef:
         assert second.status_code == 200
         assert second.json()["id"] == first.json()["id"]
         assert second.json()["version"] == 1  # nothing changed, nothing bumped
-        changed = client.put("/api/v1/vacancies/by-ref/portal-77", json={**body, "positions": 9}, headers=emp.headers)
+        changed = client.put(
+            "/api/v1/vacancies/by-ref/portal-77", json={**body, "positions": 9}, headers=emp.headers
+        )
         assert changed.json()["version"] == 2
         listed = client.get("/api/v1/vacancies", headers=emp.headers).json()
         assert listed["total"] == 1
@@ -75,20 +109,39 @@ class TestUpsertByRef:
         assert a.json()["id"] != b.json()["id"]
 
     def test_body_ref_must_match_path(self, client, keys):
-        response = client.put("/api/v1/vacancies/by-ref/one", json=vacancy_payload(external_ref="two"),
-                              headers=keys["employer_x"].headers)
+        response = client.put(
+            "/api/v1/vacancies/by-ref/one",
+            json=vacancy_payload(external_ref="two"),
+            headers=keys["employer_x"].headers,
+        )
         assert response.status_code == 409
 
 
 class TestVacancyFilters:
     def test_filters(self, client, keys):
         emp = keys["employer_x"]
-        client.post("/api/v1/vacancies", json=vacancy_payload(sector="zorg", title="Helpende zorg"), headers=emp.headers)
-        client.post("/api/v1/vacancies", json=vacancy_payload(country="DE", postcode="48599", city="Gronau",
-                                                              title="Lagerhelfer", languages_required={"de": "B1"}),
-                    headers=emp.headers)
+        client.post(
+            "/api/v1/vacancies",
+            json=vacancy_payload(sector="zorg", title="Helpende zorg"),
+            headers=emp.headers,
+        )
+        client.post(
+            "/api/v1/vacancies",
+            json=vacancy_payload(
+                country="DE",
+                postcode="48599",
+                city="Gronau",
+                title="Lagerhelfer",
+                languages_required={"de": "B1"},
+            ),
+            headers=emp.headers,
+        )
         coach = keys["coach_a"].headers
-        assert [v["title"] for v in client.get("/api/v1/vacancies", params={"sector": "zorg"},
-                                               headers=coach).json()["items"]] == ["Helpende zorg"]
-        assert [v["title"] for v in client.get("/api/v1/vacancies", params={"country": "DE"},
-                                               headers=coach).json()["items"]] == ["Lagerhelfer"]
+        assert [
+            v["title"]
+            for v in client.get("/api/v1/vacancies", params={"sector": "zorg"}, headers=coach).json()["items"]
+        ] == ["Helpende zorg"]
+        assert [
+            v["title"]
+            for v in client.get("/api/v1/vacancies", params={"country": "DE"}, headers=coach).json()["items"]
+        ] == ["Lagerhelfer"]

@@ -38,7 +38,9 @@ BAD_CANDIDATES = [
 class TestCandidateInput:
     @pytest.mark.parametrize(("description", "change"), BAD_CANDIDATES, ids=[c[0] for c in BAD_CANDIDATES])
     def test_bad_candidate_is_422_problem(self, client, keys, description, change):
-        response = client.post("/api/v1/candidates", json=candidate_payload(**change), headers=keys["coach_a"].headers)
+        response = client.post(
+            "/api/v1/candidates", json=candidate_payload(**change), headers=keys["coach_a"].headers
+        )
         assert response.status_code == 422, (description, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
         problem = response.json()
@@ -47,22 +49,34 @@ class TestCandidateInput:
 
     def test_rejected_update_leaves_stored_candidate_alone(self, client, keys):
         coach = keys["coach_a"]
-        created = client.post("/api/v1/candidates", json=candidate_payload(external_ref="KEEP"), headers=coach.headers)
+        created = client.post(
+            "/api/v1/candidates", json=candidate_payload(external_ref="KEEP"), headers=coach.headers
+        )
         cid = created.json()["id"]
-        bad = client.put(f"/api/v1/candidates/{cid}", json=candidate_payload(external_ref="KEEP", postcode="0000 AA"),
-                         headers=coach.headers)
+        bad = client.put(
+            f"/api/v1/candidates/{cid}",
+            json=candidate_payload(external_ref="KEEP", postcode="0000 AA"),
+            headers=coach.headers,
+        )
         assert bad.status_code == 422
         after = client.get(f"/api/v1/candidates/{cid}", headers=coach.headers).json()
-        assert after["version"] == 1 and after["postcode"] == "7511 AB"
+        assert after["version"] == 1
+        assert after["postcode"] == "7511 AB"
 
     def test_not_json_is_422(self, client, keys):
-        response = client.post("/api/v1/candidates", content=b"{not json", headers={
-            **keys["coach_a"].headers, "content-type": "application/json"})
+        response = client.post(
+            "/api/v1/candidates",
+            content=b"{not json",
+            headers={**keys["coach_a"].headers, "content-type": "application/json"},
+        )
         assert response.status_code == 422
 
     def test_body_size_limit_is_413(self, client, keys):
-        response = client.post("/api/v1/candidates", content=b"x" * 2_000_000, headers={
-            **keys["coach_a"].headers, "content-type": "application/json"})
+        response = client.post(
+            "/api/v1/candidates",
+            content=b"x" * 2_000_000,
+            headers={**keys["coach_a"].headers, "content-type": "application/json"},
+        )
         assert response.status_code == 413
         assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -76,8 +90,11 @@ class TestCandidateInput:
     def test_bad_if_match_is_422(self, client, keys):
         coach = keys["coach_a"]
         cid = client.post("/api/v1/candidates", json=candidate_payload(), headers=coach.headers).json()["id"]
-        response = client.put(f"/api/v1/candidates/{cid}", json=candidate_payload(),
-                              headers={**coach.headers, "If-Match": "banana"})
+        response = client.put(
+            f"/api/v1/candidates/{cid}",
+            json=candidate_payload(),
+            headers={**coach.headers, "If-Match": "banana"},
+        )
         assert response.status_code == 422
 
 
@@ -98,7 +115,9 @@ BAD_VACANCIES = [
 class TestVacancyInput:
     @pytest.mark.parametrize(("description", "change"), BAD_VACANCIES, ids=[c[0] for c in BAD_VACANCIES])
     def test_bad_vacancy_is_422_problem(self, client, keys, description, change):
-        response = client.post("/api/v1/vacancies", json=vacancy_payload(**change), headers=keys["employer_x"].headers)
+        response = client.post(
+            "/api/v1/vacancies", json=vacancy_payload(**change), headers=keys["employer_x"].headers
+        )
         assert response.status_code == 422, (description, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -106,8 +125,15 @@ class TestVacancyInput:
 class TestBsnCheck:
     @pytest.mark.parametrize(
         ("bsn", "valid"),
-        [("111222333", True), ("123456782", True), ("123456780", False), ("000000000", False), ("12345678", False),
-         ("1234567890", False), ("abcdefghi", False)],
+        [
+            ("111222333", True),
+            ("123456782", True),
+            ("123456780", False),
+            ("000000000", False),
+            ("12345678", False),
+            ("1234567890", False),
+            ("abcdefghi", False),
+        ],
     )
     def test_eleven_check(self, bsn, valid):
         assert bsn_is_valid(bsn) is valid

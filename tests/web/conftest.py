@@ -216,7 +216,8 @@ def sign_in(page: Any, base_url: str, key: str) -> None:
     """Fill the sign-in form like a coach would."""
     page.goto(base_url + "/aanmelden")
     page.get_by_label("Sleutel (API-key)").fill(key)
-    # Wait for the form's answer page (signed in or refused) to load: keys pressed during the navigation get lost.
+    # Wait for the form's answer page (signed in or refused) to load:
+    # keys pressed during the navigation get lost.
     with page.expect_navigation(wait_until="load"):
         page.get_by_role("button", name="Aanmelden").click()
 
