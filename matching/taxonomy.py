@@ -91,25 +91,6 @@ def _add_form(forms: list[Form], seen: dict[tuple[int, str, str], int], form: Fo
         forms[at] = form
 
 
-def _essential_skill_names(data_dir: Path, occ_index: dict[str, int]) -> dict[tuple[int, str], list[str]]:
-    """Per (occupation index, language): the names of the occupation's essential skills, in file order
-    (the first ESCO label of each skill in that language)."""
-    names: dict[tuple[str, str], str] = {}
-    for sid, lang, kind, label in _read_tsv(data_dir / "skill_labels.tsv.gz"):
-        if kind == "esco":
-            names.setdefault((sid, lang), label)
-    out: dict[tuple[int, str], list[str]] = {}
-    for occ, rel, sid in _read_tsv(data_dir / "occupation_skills.tsv.gz"):
-        cid = occ_index.get(OCCUPATION_PREFIX + occ)
-        if rel != "e" or cid is None:
-            continue
-        for lang in LANGS:
-            name = names.get((sid, lang))
-            if name:
-                out.setdefault((cid, lang), []).append(name)
-    return out
-
-
 class Taxonomy:
     """ESCO occupations, ISCO groups and skills with multilingual label resolution and search.
 
@@ -118,11 +99,12 @@ class Taxonomy:
 
     def __init__(self, data_dir: Path = DATA_DIR, *, rerank: bool = True) -> None:
         self._lock = threading.Lock()
-        self._load_occupations(data_dir)
+        self._load_concepts(data_dir)
+        essential = self._load_skills(data_dir)
+        self._load_occupations(data_dir, essential)
         # The learned second stage of occupation search (see matching.taxonomy_rerank); ``rerank=False``
         # keeps the first stage only (used to train the model).
         self.occ_reranker = Reranker.load(data_dir / RERANKER_FILE) if rerank else None
-        self._load_skills(data_dir)
         self._skill_memo: dict[str, Concept] = {}
         self._related_memo: dict[str, frozenset[str]] = {}
 
@@ -140,7 +122,7 @@ class Taxonomy:
         self._related_memo = {}
 
     # ------------------------------------------------------------------ loading
-    def _load_occupations(self, data_dir: Path) -> None:
+    def _load_concepts(self, data_dir: Path) -> None:
         self.occ_uris: list[str] = []
         self.occ_kind: list[str] = []
         self.occ_isco: list[str] = []
@@ -158,6 +140,10 @@ class Taxonomy:
             for i, (kind, code) in enumerate(zip(self.occ_kind, self.occ_isco, strict=True))
             if kind == "isco_group"
         }
+
+    def _load_occupations(self, data_dir: Path, essential: list[tuple[int, int]]) -> None:
+        """Labels and texts of the occupations and ISCO groups, and their search index; ``essential`` holds
+        the (occupation, skill) pairs of essential skills in file order (from :meth:`_load_skills`)."""
         self._occ_labels: dict[tuple[int, str], str] = {}
         forms: list[Form] = []
         seen: dict[tuple[int, str, str], int] = {}
@@ -176,7 +162,13 @@ class Taxonomy:
         texts: dict[int, list[tuple[str, str]]] = {}
         for uri, lang, description in _read_tsv(data_dir / "occupation_descriptions.tsv.gz"):
             texts.setdefault(self._occ_index[uri], []).append((lang, normalise_text(description)))
-        for (cid, lang), names in _essential_skill_names(data_dir, self._occ_index).items():
+        skill_names: dict[tuple[int, str], list[str]] = {}
+        for occ, skill in essential:
+            for lang in LANGS:
+                name = self._skill_labels.get((skill, lang))
+                if name:
+                    skill_names.setdefault((occ, lang), []).append(name)
+        for (cid, lang), names in skill_names.items():
             texts.setdefault(cid, []).append((lang, normalise_text(" ; ".join(names))))
         self.occupations = LabelIndex(forms=forms, n_concepts=len(self.occ_uris), texts=texts)
         index = self.occupations
@@ -186,7 +178,9 @@ class Taxonomy:
             n_forms=np.maximum(np.diff(index._by_concept_ptr), 1),
         )
 
-    def _load_skills(self, data_dir: Path) -> None:
+    def _load_skills(self, data_dir: Path) -> list[tuple[int, int]]:
+        """Skills, their labels, search index and occupation relations; returns the (occupation, skill) pairs
+        of essential skills in file order, which occupation search reads as evidence."""
         self.skill_uris: list[str] = []
         self._skill_index: dict[str, int] = {}
         self._skill_labels: dict[tuple[int, str], str] = {}
@@ -238,6 +232,7 @@ class Taxonomy:
         self._incidence_t = self._incidence.T.tocsr()
         self._skill_totals = np.asarray(self._incidence.sum(axis=0)).ravel()
         self.skills = LabelIndex(forms=forms, n_concepts=len(self.skill_uris))
+        return [(o, k) for o, k, e in zip(rows, cols, essential, strict=True) if e]
 
     # ------------------------------------------------------------------ labels
     def label(self, uri: str, *, lang: str = "nl") -> str:
@@ -313,22 +308,13 @@ class Taxonomy:
             # keep their order and scores.
             scores = np.array(scores, dtype=np.float64)
             top_score = float(scores.max())
-            weight = self._label_weight
+            weight = self.occupations.label_weight
             order = sorted(exact, key=lambda c: (-weight(c, ranking.query), -scores[c], c))
             for pos, cid in enumerate(order):
                 scores[cid] = top_score + 1e-3 * (len(order) - pos)
         top = self._top(scores, limit)
         best = float(scores[top[0]]) if top else 1.0
         return [self._occ_concept(i, round(float(scores[i]) / max(best, 1e-9), 6), lang) for i in top]
-
-    def _label_weight(self, cid: int, text: str) -> float:
-        """The priority of the label type (preferred, alternative, ...) under which occupation ``cid``
-        has the normalised label ``text`` (0 when it has not)."""
-        index = self.occupations
-        return max(
-            (float(index.form_prior[f]) for f in index.forms_of(cid) if index.form_text[f] == text),
-            default=0.0,
-        )
 
     def search_skills(self, q: str, *, lang: str | None = None, limit: int = 10) -> list[Concept]:
         """ESCO skills ranked for a query in NL, DE or EN."""

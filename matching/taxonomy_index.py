@@ -511,6 +511,14 @@ class LabelIndex:
         lo, hi = self._by_concept_ptr[concept], self._by_concept_ptr[concept + 1]
         return self._by_concept_order[lo:hi]
 
+    def label_weight(self, concept: int, text: str) -> float:
+        """The priority (:data:`LABEL_TYPE_WEIGHT`) of the label type under which ``concept`` has the
+        normalised label ``text``, as :attr:`exact` orders its concepts (0 when it has no such label)."""
+        return max(
+            (float(self.form_prior[f]) for f in self.forms_of(concept) if self.form_text[f] == text),
+            default=0.0,
+        )
+
     def char_scores(self, normalised_query: str) -> np.ndarray:
         """Cosine similarity of character n-grams between the query and every form."""
         q = self.char_vectoriser.transform([self.analyser.expand(normalised_query)])

@@ -164,7 +164,7 @@ class TestSearch:
         ranking = index.rank("Lagerist", lang="de")
         assert taxonomy.occ_reranker is not None
         model = rerank(taxonomy.occ_reranker, index, taxonomy.occ_info, ranking, lang="de")
-        expected = sorted(shared, key=lambda c: (-taxonomy._label_weight(c, key), -model[c], c))
+        expected = sorted(shared, key=lambda c: (-index.label_weight(c, key), -model[c], c))
         results = taxonomy.search_occupations("Lagerist", lang="de", limit=len(shared) + 2)
         assert [taxonomy._occ_index[r.uri] for r in results[: len(shared)]] == expected
 
