@@ -14,8 +14,17 @@ Public API for other modules (see `service.audit.recorder` for the full contract
                       object_type="candidate", object_id=str(candidate_id), subjects=[candidate_id],
                       municipality=page.candidate_municipality)
         return page
+
+A response about one candidate row: ``record_candidate_access(session, principal=principal, request=request,
+action="candidate.read", candidate=candidate)``.
 """
 
-from service.audit.recorder import AUDIT_ACTIONS, audited, is_audited, record_access
+from service.audit.recorder import (
+    AUDIT_ACTIONS,
+    audited,
+    is_audited,
+    record_access,
+    record_candidate_access,
+)
 
-__all__ = ["AUDIT_ACTIONS", "audited", "is_audited", "record_access"]
+__all__ = ["AUDIT_ACTIONS", "audited", "is_audited", "record_access", "record_candidate_access"]

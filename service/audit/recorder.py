@@ -29,7 +29,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fastapi import Request
 from sqlalchemy import ARRAY, Connection, Uuid, bindparam, func, insert, select, text, update
@@ -300,4 +300,31 @@ def record_access(
         municipality=municipality,
         origin=_origin(request),
         request_id=_request_id(request),
+    )
+
+
+class CandidateRef(Protocol):
+    """What :func:`record_candidate_access` reads of a candidate (an ORM row or any object with these)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def municipality(self) -> str: ...
+
+
+def record_candidate_access(
+    session: Session, *, principal: Principal, request: Request | None, action: str, candidate: CandidateRef
+) -> AuditEntry:
+    """:func:`record_access` of a response about one candidate: the candidate is the object and the only
+    subject, filed under its municipality."""
+    return record_access(
+        session,
+        principal=principal,
+        request=request,
+        action=action,
+        object_type="candidate",
+        object_id=candidate.id,
+        subjects=[candidate.id],
+        municipality=candidate.municipality,
     )

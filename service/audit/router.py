@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from service.audit.recorder import AUDIT_ACTIONS, audited, record_access
+from service.audit.recorder import AUDIT_ACTIONS, audited, record_access, record_candidate_access
 from service.audit.repository import AuditRepository
 from service.audit.schemas import AuditEntryOut, AuditPage
 from service.auth.principal import Role
@@ -88,15 +88,8 @@ def candidate_audit_trail(
     rows, cursor = AuditRepository(session).page(
         limit=limit, before_seq=before_seq, candidate_id=candidate.id
     )
-    record_access(
-        session,
-        principal=principal,
-        request=request,
-        action="candidate.audit",
-        object_type="candidate",
-        object_id=candidate.id,
-        subjects=[candidate.id],
-        municipality=candidate.municipality,
+    record_candidate_access(
+        session, principal=principal, request=request, action="candidate.audit", candidate=candidate
     )
     # Coaches see who and what, not their colleagues' client addresses.
     return AuditPage(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from service.audit import audited, record_access
+from service.audit import audited, record_access, record_candidate_access
 from service.candidates import operations
 from service.candidates.schemas import CandidateIn, CandidateOut, CandidatePage
 from service.concurrency import etag, parse_if_match
@@ -25,15 +25,8 @@ def create_candidate(
     candidate = operations.create_candidate(
         session, principal, body, secret=request.app.state.settings.secret_key
     )
-    record_access(
-        session,
-        principal=principal,
-        request=request,
-        action="candidate.create",
-        object_type="candidate",
-        object_id=candidate.id,
-        subjects=[candidate.id],
-        municipality=candidate.municipality,
+    record_candidate_access(
+        session, principal=principal, request=request, action="candidate.create", candidate=candidate
     )
     response.headers["ETag"] = etag(candidate.version)
     response.headers["Location"] = f"/api/v1/candidates/{candidate.id}"
@@ -88,15 +81,8 @@ def read_candidate(
     principal: PrincipalDep,
 ) -> CandidateOut:
     candidate = operations.get_candidate(session, principal, candidate_id)
-    record_access(
-        session,
-        principal=principal,
-        request=request,
-        action="candidate.read",
-        object_type="candidate",
-        object_id=candidate.id,
-        subjects=[candidate.id],
-        municipality=candidate.municipality,
+    record_candidate_access(
+        session, principal=principal, request=request, action="candidate.read", candidate=candidate
     )
     response.headers["ETag"] = etag(candidate.version)
     return CandidateOut.from_row(candidate)
@@ -120,15 +106,8 @@ def replace_candidate(
         expected_version=parse_if_match(if_match),
         secret=request.app.state.settings.secret_key,
     )
-    record_access(
-        session,
-        principal=principal,
-        request=request,
-        action="candidate.update",
-        object_type="candidate",
-        object_id=candidate.id,
-        subjects=[candidate.id],
-        municipality=candidate.municipality,
+    record_candidate_access(
+        session, principal=principal, request=request, action="candidate.update", candidate=candidate
     )
     response.headers["ETag"] = etag(candidate.version)
     return CandidateOut.from_row(candidate)

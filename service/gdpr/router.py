@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 
-from service.audit import audited, record_access
+from service.audit import audited, record_candidate_access
 from service.candidates import operations as candidate_operations
 from service.deps import CoachDep, SessionDep
 from service.gdpr.export import build_export
@@ -23,14 +23,7 @@ def export_candidate(
     """Everything held about one own candidate (GDPR art. 15), for the coach to hand to the person."""
     candidate = candidate_operations.get_candidate(session, principal, candidate_id)
     export = build_export(session, principal, candidate, request=request)
-    record_access(
-        session,
-        principal=principal,
-        request=request,
-        action="candidate.export",
-        object_type="candidate",
-        object_id=candidate.id,
-        subjects=[candidate.id],
-        municipality=candidate.municipality,
+    record_candidate_access(
+        session, principal=principal, request=request, action="candidate.export", candidate=candidate
     )
     return export

@@ -14,7 +14,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Respons
 from starlette.concurrency import run_in_threadpool
 
 from matching.types import MatchFilters
-from service.audit import audited, record_access
+from service.audit import audited, record_access, record_candidate_access
 from service.deps import CoachDep, PrincipalDep, SessionDep
 from service.matches import operations
 from service.matches.live import LiveIndex, get_live_index
@@ -98,15 +98,8 @@ def candidate_matches(
         source=source,
         filters=filters,
     )
-    record_access(
-        session,
-        principal=principal,
-        request=request,
-        action="candidate.matches",
-        object_type="candidate",
-        object_id=candidate.id,
-        subjects=[candidate.id],
-        municipality=candidate.municipality,
+    record_candidate_access(
+        session, principal=principal, request=request, action="candidate.matches", candidate=candidate
     )
     return json_response(page)
 
