@@ -58,6 +58,17 @@ class GuardMiddleware:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
+    async def _payload_too_large(self, send: Send, request_id: str) -> None:
+        """The 413 problem, for a declared or a streamed body over the limit."""
+        await send_problem(
+            send,
+            status=413,
+            type_="payload-too-large",
+            title="Payload too large",
+            detail=f"The request body exceeds {self.max_body_bytes} bytes.",
+            request_id=request_id,
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -83,14 +94,7 @@ class GuardMiddleware:
             except ValueError:
                 too_large = True
             if too_large:
-                await send_problem(
-                    send,
-                    status=413,
-                    type_="payload-too-large",
-                    title="Payload too large",
-                    detail=f"The request body exceeds {self.max_body_bytes} bytes.",
-                    request_id=request_id,
-                )
+                await self._payload_too_large(send, request_id)
                 return
 
         received = 0
@@ -120,14 +124,7 @@ class GuardMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await send_problem(
-                    send,
-                    status=413,
-                    type_="payload-too-large",
-                    title="Payload too large",
-                    detail=f"The request body exceeds {self.max_body_bytes} bytes.",
-                    request_id=request_id,
-                )
+                await self._payload_too_large(send, request_id)
         finally:
             # Method, path and status only: never query strings or bodies (they may carry personal data).
             access_log.info(
